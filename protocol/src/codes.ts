@@ -1,0 +1,183 @@
+// The one catalogue of PledgeGuard error codes. Expected failures from the outside world (a forged
+// reading, a malformed payload) are returned as values carrying one of these codes; docs/errors.md
+// is generated from this table (`npm run docs:errors`) and a test keeps the two in step.
+
+export interface CodeInfo {
+  /** Which stage reports it. */
+  readonly stage: 'decode' | 'verify' | 'registry';
+  /** What happened, in one sentence. */
+  readonly meaning: string;
+  /** What the operator or firmware author should do about it. */
+  readonly fix: string;
+}
+
+export const CODES = {
+  PG_ENVELOPE_TOO_LARGE: {
+    stage: 'decode',
+    meaning: 'The envelope is larger than the protocol limit (MAX_ENVELOPE_BYTES).',
+    fix: 'Send one reading per envelope; check the firmware is not appending data.',
+  },
+  PG_CBOR_MALFORMED: {
+    stage: 'decode',
+    meaning: 'The bytes are not one well-formed CBOR item (truncated, trailing bytes, bad header).',
+    fix: 'Check the transport delivers whole messages and the encoder emits a single item.',
+  },
+  PG_CBOR_NON_CANONICAL: {
+    stage: 'decode',
+    meaning:
+      'CBOR is not in deterministic form (RFC 8949 section 4.2.1): a longer-than-needed integer or length, or map keys out of order.',
+    fix: 'Encode with deterministic encoding: shortest integers, map keys sorted.',
+  },
+  PG_CBOR_INDEFINITE_LENGTH: {
+    stage: 'decode',
+    meaning:
+      'An indefinite-length array, map or string was used; only definite lengths are allowed.',
+    fix: 'Encode every item with a definite length.',
+  },
+  PG_CBOR_DUPLICATE_KEY: {
+    stage: 'decode',
+    meaning: 'A CBOR map holds the same key twice.',
+    fix: 'Emit each header or payload field once.',
+  },
+  PG_CBOR_UNSUPPORTED_TYPE: {
+    stage: 'decode',
+    meaning:
+      'A CBOR item of a type the protocol forbids: a float, undefined, a simple value or an unexpected tag.',
+    fix: 'Use integers, byte strings and text strings only; values are integers in the unit of their kind.',
+  },
+  PG_COSE_NOT_SIGN1: {
+    stage: 'decode',
+    meaning: 'The item is not a tagged COSE_Sign1 (tag 18 around a four-element array).',
+    fix: 'Wrap the reading in a COSE_Sign1 structure with tag 18 (RFC 9052 section 4.2).',
+  },
+  PG_COSE_STRUCTURE: {
+    stage: 'decode',
+    meaning:
+      'A COSE_Sign1 element has the wrong type (protected and payload must be byte strings, unprotected a map).',
+    fix: 'Follow RFC 9052 section 4.2: [protected bstr, unprotected map, payload bstr, signature bstr].',
+  },
+  PG_COSE_HEADER_MISSING: {
+    stage: 'decode',
+    meaning: 'The protected header lacks alg (1) or kid (4).',
+    fix: 'Put both alg and kid in the protected header so they are signed.',
+  },
+  PG_COSE_HEADER_INVALID: {
+    stage: 'decode',
+    meaning:
+      'A header parameter has the wrong type or an invalid value (alg must be an integer, kid a byte string).',
+    fix: 'Encode alg as an integer and kid as the UTF-8 bytes of the device id.',
+  },
+  PG_COSE_HEADER_UNKNOWN: {
+    stage: 'decode',
+    meaning:
+      'A header parameter other than alg and kid is present, or the unprotected header is not empty.',
+    fix: 'Send only alg and kid, both in the protected header; leave the unprotected header empty.',
+  },
+  PG_COSE_CRIT_UNSUPPORTED: {
+    stage: 'decode',
+    meaning: 'The crit (2) header parameter is present: no critical extension is understood.',
+    fix: 'Remove crit; the protocol defines no extensions.',
+  },
+  PG_COSE_ALG_UNSUPPORTED: {
+    stage: 'decode',
+    meaning: 'The alg is not one of EdDSA (-8), ES256 (-7) or ES256K (-47).',
+    fix: 'Sign with Ed25519, P-256 or secp256k1.',
+  },
+  PG_COSE_PAYLOAD_DETACHED: {
+    stage: 'decode',
+    meaning: 'The payload is nil (detached content); readings must carry their payload.',
+    fix: 'Embed the payload in the envelope.',
+  },
+  PG_PAYLOAD_STRUCTURE: {
+    stage: 'decode',
+    meaning: 'The payload is not a CBOR map with integer keys.',
+    fix: 'Encode the reading as the map defined in PROTOCOL.md section 3.',
+  },
+  PG_PAYLOAD_FIELD_MISSING: {
+    stage: 'decode',
+    meaning: 'A required payload field is missing.',
+    fix: 'Send every required field (PROTOCOL.md section 3).',
+  },
+  PG_PAYLOAD_FIELD_UNKNOWN: {
+    stage: 'decode',
+    meaning:
+      'The payload has a field the protocol does not define, or one not allowed for this kind.',
+    fix: 'Send only the fields defined for the reading kind.',
+  },
+  PG_PAYLOAD_FIELD_TYPE: {
+    stage: 'decode',
+    meaning: 'A payload field has the wrong CBOR type.',
+    fix: 'Check the field table in PROTOCOL.md section 3.',
+  },
+  PG_PAYLOAD_FIELD_RANGE: {
+    stage: 'decode',
+    meaning: 'A payload field is outside its allowed range or character set.',
+    fix: 'Check the ranges in PROTOCOL.md section 3; calibrate or replace a device that reports impossible values.',
+  },
+  PG_PAYLOAD_KID_MISMATCH: {
+    stage: 'decode',
+    meaning: 'The kid header does not name the device id inside the payload.',
+    fix: 'Set kid to the UTF-8 bytes of the payload device id.',
+  },
+  PG_SIG_MALFORMED: {
+    stage: 'verify',
+    meaning: 'The signature has the wrong length for its algorithm.',
+    fix: 'Send Ed25519 signatures as 64 bytes and ECDSA as raw r||s (64 bytes), not DER.',
+  },
+  PG_SIG_NON_CANONICAL: {
+    stage: 'verify',
+    meaning:
+      'An ECDSA signature has a high S value (s > n/2); the protocol requires low-S so envelopes are not malleable.',
+    fix: 'Normalise s to n - s when it is above n/2 before sending.',
+  },
+  PG_SIG_INVALID: {
+    stage: 'verify',
+    meaning:
+      'The signature does not verify under the registered key of the device: forged, tampered, or signed with another key.',
+    fix: 'Treat as a security event; if the device was re-keyed, rotate its key in the registry.',
+  },
+  PG_ALG_MISMATCH: {
+    stage: 'verify',
+    meaning: 'The envelope alg differs from the algorithm registered for the device.',
+    fix: 'Re-provision the device or fix its firmware configuration.',
+  },
+  PG_DEVICE_UNKNOWN: {
+    stage: 'registry',
+    meaning: 'No device with this kid is registered.',
+    fix: 'Import the device manifest (provisioning) before the device publishes.',
+  },
+  PG_DEVICE_REVOKED: {
+    stage: 'registry',
+    meaning: 'The device key has been revoked.',
+    fix: 'Rotate the device to a new key, or remove the device.',
+  },
+  PG_KEY_INVALID: {
+    stage: 'registry',
+    meaning: 'A public key is not a valid point for its algorithm.',
+    fix: 'Check the manifest: Ed25519 keys are 32 bytes, P-256 and secp256k1 keys SEC1 (33 or 65 bytes).',
+  },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;
+
+/** A failure from outside input: a value, never a throw. */
+export interface Failure {
+  readonly ok: false;
+  readonly code: Code;
+  /** Human-readable detail for logs and the operator; never parsed. */
+  readonly detail: string;
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | Failure;
+
+export function fail(code: Code, detail: string): Failure {
+  return { ok: false, code, detail };
+}
+
+export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
+  return { ok: true, value };
+}
+
+export function isCode(value: unknown): value is Code {
+  return typeof value === 'string' && Object.hasOwn(CODES, value);
+}

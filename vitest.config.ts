@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers every workspace. The JSON report feeds the `N passed, N failed` line of .ci/run.
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/fixtures/**'],
+    reporters: ['default', 'json'],
+    outputFile: { json: '.cache/vitest-report.json' },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
