@@ -53,7 +53,7 @@ const MESSAGE_CODES: ReadonlyArray<readonly [RegExp, Code]> = [
   [/indefinite length/, 'PG_CBOR_INDEFINITE_LENGTH'],
   [/repeat map key/, 'PG_CBOR_DUPLICATE_KEY'],
   [
-    /float values|undefined values|NaN values|Infinity values|tag not supported/,
+    /float values|undefined values|NaN values|Infinity values|simple values|tag not supported/,
     'PG_CBOR_UNSUPPORTED_TYPE',
   ],
 ];
@@ -61,4 +61,11 @@ const MESSAGE_CODES: ReadonlyArray<readonly [RegExp, Code]> = [
 function codeForCborError(message: string): Code {
   for (const [pattern, code] of MESSAGE_CODES) if (pattern.test(message)) return code;
   return 'PG_CBOR_MALFORMED';
+}
+
+/** A plain Uint8Array view (cborg hands out Buffer slices under Node; callers get one type everywhere). */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -3,7 +3,7 @@
 
 import { Tagged } from 'cborg';
 import { fail, ok, type Result } from './codes.js';
-import { decodeStrict, encodeDeterministic } from './cbor.js';
+import { decodeStrict, encodeDeterministic, plainBytes } from './cbor.js';
 import { readingFromMap, readingToMap, type Reading } from './reading.js';
 
 /** Largest envelope accepted, in bytes. A reading encodes to about 150. */
@@ -47,7 +47,12 @@ export function decodeSign1(bytes: Uint8Array): Result<Sign1> {
     return fail('PG_ENVELOPE_TOO_LARGE', `${bytes.length} bytes > ${MAX_ENVELOPE_BYTES}`);
   }
   const outer = decodeStrict(bytes, SIGN1_TAGS);
-  if (!outer.ok) return outer;
+  if (!outer.ok) {
+    // Another tag at the top (COSE_Sign, COSE_Mac0, CWT...) is a wrong structure, not bad CBOR.
+    const foreignTag =
+      outer.code === 'PG_CBOR_UNSUPPORTED_TYPE' && bytes[0]! >> 5 === 6 && bytes[0] !== 0xd2;
+    return foreignTag ? fail('PG_COSE_NOT_SIGN1', outer.detail) : outer;
+  }
   if (!(outer.value instanceof TaggedSign1)) return fail('PG_COSE_NOT_SIGN1', 'not a tag-18 item');
   const parts = outer.value.content;
   if (!Array.isArray(parts) || parts.length !== 4) {
@@ -85,9 +90,9 @@ export function decodeSign1(bytes: Uint8Array): Result<Sign1> {
   return ok({
     alg: header.value.alg,
     kid: header.value.kid,
-    protectedBytes,
-    payloadBytes,
-    signature,
+    protectedBytes: plainBytes(protectedBytes),
+    payloadBytes: plainBytes(payloadBytes),
+    signature: plainBytes(signature),
     reading: reading.value,
   });
 }

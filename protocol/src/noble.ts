@@ -4,7 +4,13 @@
 
 import { fail, ok, type Result } from './codes.js';
 import type { Alg } from './cose.js';
-import { ECDSA_CURVES, ed25519, type SignatureVerifier, type Signer } from './curves.js';
+import {
+  ECDSA_CURVES,
+  ed25519,
+  publicKeyFor,
+  type SignatureVerifier,
+  type Signer,
+} from './curves.js';
 
 export function nobleSigner(alg: Alg, kid: string, secretKey: Uint8Array): Signer {
   if (alg === 'EdDSA') return { alg, kid, sign: (message) => ed25519.sign(message, secretKey) };
@@ -36,14 +42,23 @@ export function nobleVerifier(alg: Alg, publicKey: Uint8Array): Result<Signature
   }
 }
 
-/** Fresh key pair from the platform's secure random source (or a 32-byte seed, for fixtures). */
-export function generateKeyPair(
+/** A fresh key pair from the platform's secure random source. */
+export function generateKeyPair(alg: Alg): { secretKey: Uint8Array; publicKey: Uint8Array } {
+  const secretKey =
+    alg === 'EdDSA' ? ed25519.utils.randomSecretKey() : ECDSA_CURVES[alg].utils.randomSecretKey();
+  return { secretKey, publicKey: publicKeyFor(alg, secretKey) };
+}
+
+/** The key pair of a given 32-byte secret key (fixtures, imported device keys). Throws on a bad key. */
+export function keyPairFromSecret(
   alg: Alg,
-  seed?: Uint8Array,
+  secretKey: Uint8Array,
 ): { secretKey: Uint8Array; publicKey: Uint8Array } {
-  if (alg === 'EdDSA') return ed25519.keygen(seed);
-  const { secretKey } = ECDSA_CURVES[alg].keygen(seed);
-  return { secretKey, publicKey: ECDSA_CURVES[alg].getPublicKey(secretKey, true) };
+  if (alg !== 'EdDSA' && !ECDSA_CURVES[alg].utils.isValidSecretKey(secretKey)) {
+    throw new RangeError(`not a valid ${alg} secret key`);
+  }
+  if (secretKey.length !== 32) throw new RangeError('secret keys are 32 bytes');
+  return { secretKey, publicKey: publicKeyFor(alg, secretKey) };
 }
 
 // noble throws on malformed signature encodings; to a verifier that is simply "does not verify".

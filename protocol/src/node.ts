@@ -63,7 +63,8 @@ export function nodeSigner(alg: Alg, kid: string, secretKey: Uint8Array): Signer
   };
 }
 
-function publicKeyObject(alg: Alg, publicKey: Uint8Array): Result<KeyObject> {
+/** The parsed public key (for callers that verify with node:crypto directly, such as benchmarks). */
+export function publicKeyObject(alg: Alg, publicKey: Uint8Array): Result<KeyObject> {
   try {
     if (alg === 'EdDSA') {
       if (publicKey.length !== 32)

@@ -1,6 +1,7 @@
 // The signed reading: payload fields, kinds, units and ranges (PROTOCOL.md section 3).
 // Integers only on the wire. Values are bigint in code because they are quantities.
 
+import { plainBytes } from './cbor.js';
 import { fail, ok, type Result } from './codes.js';
 
 /** Reading kinds, their wire code, unit and the range a device may report. */
@@ -131,7 +132,7 @@ export function readingFromMap(map: Map<unknown, unknown>): Result<Reading> {
   }
   if (value.value === 0n)
     return fail('PG_PAYLOAD_FIELD_RANGE', 'rfid-event value must be +1 or -1');
-  return ok({ ...reading, tag });
+  return ok({ ...reading, tag: plainBytes(tag) });
 }
 
 /** The payload map for a reading, keys in canonical order. Misuse (bad values) throws. */
