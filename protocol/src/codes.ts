@@ -151,6 +151,12 @@ export const CODES = {
     meaning: 'The device key has been revoked.',
     fix: 'Rotate the device to a new key, or remove the device.',
   },
+  PG_MANIFEST_INVALID: {
+    stage: 'registry',
+    meaning:
+      'A device manifest does not match the manifest schema; the detail names the first bad field.',
+    fix: 'Regenerate the manifest with the provisioning tool or correct the named field.',
+  },
   PG_KEY_INVALID: {
     stage: 'registry',
     meaning: 'A public key is not a valid point for its algorithm.',

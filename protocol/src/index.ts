@@ -7,4 +7,5 @@ export * from './curves.js';
 export * from './noble.js';
 export * from './envelope.js';
 export * from './topics.js';
+export * from './manifest.js';
 export { decodeStrict, encodeDeterministic } from './cbor.js';

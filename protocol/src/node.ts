@@ -2,7 +2,16 @@
 // JS on the gateway's hardware (ANCHORS.md). Entry point `@pledgeguard/protocol/node`; the rest of
 // the protocol package stays browser-safe.
 
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  scryptSync,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { fail, ok, type Result } from './codes.js';
 import type { Alg } from './cose.js';
 import {
@@ -100,5 +109,42 @@ function guard(check: () => boolean): boolean {
     return check();
   } catch {
     return false;
+  }
+}
+
+/** scrypt cost parameters for MQTT device passwords (N = 2^14: about 30 ms a check, once per connect). */
+const SCRYPT = { N: 16_384, r: 8, p: 1 } as const;
+
+/** Hashes a device's MQTT password for the manifest: `scrypt$N$r$p$salthex$hashhex`. */
+export function hashMqttPassword(password: string, salt: Uint8Array = randomBytes(16)): string {
+  const hash = scryptSync(password, salt, 32, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${Buffer.from(salt).toString('hex')}$${hash.toString('hex')}`;
+}
+
+/** Checks a password against a manifest hash in constant time; false for a malformed hash. */
+export function checkMqttPassword(password: string | Uint8Array, encoded: string): boolean {
+  const [scheme, n, r, p, saltHex, hashHex] = encoded.split('$');
+  if (scheme !== 'scrypt' || saltHex === undefined || hashHex === undefined) return false;
+  const expected = Buffer.from(hashHex, 'hex');
+  const N = Number(n);
+  if (!Number.isSafeInteger(N) || N > 1 << 20) return false;
+  const actual = guardBytes(() =>
+    scryptSync(password, Buffer.from(saltHex, 'hex'), expected.length, {
+      N,
+      r: Number(r),
+      p: Number(p),
+      maxmem: 256 * 1024 * 1024,
+    }),
+  );
+  return (
+    actual !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected)
+  );
+}
+
+function guardBytes(make: () => Buffer): Buffer | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
   }
 }
