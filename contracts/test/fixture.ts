@@ -9,7 +9,13 @@ import {
 } from 'ethers';
 import { expect } from 'vitest';
 import { startAnvil, type AnvilHandle } from '../src/anvil.js';
-import { anvilAccount, connect, decodeRevert, sendAndWait } from '../src/chain.js';
+import {
+  anvilAccount,
+  connect,
+  decodeRevert,
+  pledgeGuardInterface,
+  sendAndWait,
+} from '../src/chain.js';
 import { deployPledgeGuard, type Deployed, type DeployOptions } from '../src/deploy.js';
 import { custodyDomain, label, lotKey, signAttestation, type Attestation } from '../src/eip712.js';
 import type { ICustodyOracle } from '../types/index.js';
@@ -333,3 +339,37 @@ export const ReleaseState = {
 } as const;
 
 export type { ICustodyOracle };
+
+/** Every PledgeGuard event in a receipt, decoded: [name, args]. */
+export function eventsOf(receipt: {
+  logs: readonly { topics: readonly string[]; data: string }[];
+}): [string, unknown[]][] {
+  return receipt.logs.flatMap((log) => {
+    let parsed: ReturnType<typeof pledgeGuardInterface.parseLog>;
+    try {
+      parsed = pledgeGuardInterface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+      return []; // ERC-20 and ERC-721 Transfer share a topic but not a layout; not needed here
+    }
+    return parsed ? [[parsed.name, [...parsed.args]] as [string, unknown[]]] : [];
+  });
+}
+
+/** The args of the one event `name` in a receipt; fails if absent. */
+export function eventArgs(
+  receipt: { logs: readonly { topics: readonly string[]; data: string }[] },
+  name: string,
+): unknown[] {
+  const found = eventsOf(receipt).filter(([eventName]) => eventName === name);
+  expect(
+    found.map(([n]) => n),
+    `events in receipt`,
+  ).toContain(name);
+  return found[0]![1];
+}
+
+/** LTV [bps] rounded up, as the contract computes it. */
+export function ltvBps(debtUnits: bigint, quantityGrams: bigint, answer: bigint): bigint {
+  const value = (quantityGrams * USD * answer) / (TONNE * 10n ** PRICE_DECIMALS);
+  return (debtUnits * 10_000n + value - 1n) / value;
+}
