@@ -4,7 +4,7 @@
 
 export interface CodeInfo {
   /** Which stage reports it. */
-  readonly stage: 'decode' | 'verify' | 'registry';
+  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest';
   /** What happened, in one sentence. */
   readonly meaning: string;
   /** What the operator or firmware author should do about it. */
@@ -140,6 +140,50 @@ export const CODES = {
     stage: 'verify',
     meaning: 'The envelope alg differs from the algorithm registered for the device.',
     fix: 'Re-provision the device or fix its firmware configuration.',
+  },
+  PG_TOPIC_MISMATCH: {
+    stage: 'ingest',
+    meaning:
+      "The reading was published under another device's topic, or its warehouse differs from the gateway's.",
+    fix: 'Publish under pg/v1/{warehouse}/{own device id}/reading; check the broker ACL in client mode.',
+  },
+  PG_DEVICE_MISMATCH: {
+    stage: 'ingest',
+    meaning: 'The reading names a bay or a kind that is not registered for the device.',
+    fix: 'Re-provision the device if it was moved or re-purposed; otherwise treat as tampering.',
+  },
+  PG_REPLAYED: {
+    stage: 'ingest',
+    meaning:
+      "The reading identity (boot, seq) is at or below the device's high-water mark and was never accepted: an old reading sent again.",
+    fix: 'Treat as a replay attack or a device whose boot counter was reset; investigate the device.',
+  },
+  PG_EQUIVOCATION: {
+    stage: 'ingest',
+    meaning:
+      'The device signed two different readings with the same identity (boot, seq): its key or firmware is compromised.',
+    fix: 'Security alarm: revoke the device key, inspect the device, recount the lot.',
+  },
+  PG_CLOCK_SKEW: {
+    stage: 'ingest',
+    meaning: 'The device time is outside the accepted window around the gateway clock.',
+    fix: 'Fix the device clock (NTP); a clock set on purpose can hide when goods moved.',
+  },
+  PG_IMPLAUSIBLE_RANGE: {
+    stage: 'ingest',
+    meaning: 'The value is outside the physical range configured for this kind of sensor.',
+    fix: 'Check the sensor and its calibration; adjust the plausibility range only if the site really differs.',
+  },
+  PG_IMPLAUSIBLE_RATE: {
+    stage: 'ingest',
+    meaning: 'The value changed faster than physically possible for this kind of sensor.',
+    fix: 'Check for a faulty or manipulated sensor (junction-box events, cable tampering).',
+  },
+  PG_IMPLAUSIBLE_FLAT: {
+    stage: 'ingest',
+    meaning:
+      'A noisy sensor reported a perfectly flat or exactly repeating trace: real load cells and thermometers are never that quiet.',
+    fix: 'Suspect a replayed or simulated signal in the sensor cable; inspect the device.',
   },
   PG_DEVICE_UNKNOWN: {
     stage: 'registry',

@@ -1,0 +1,288 @@
+// The ingest pipeline against a real SQLite evidence log: every verdict, in order, committed once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deviceTopic, generateKeyPair, nobleSigner, signReading } from '@pledgeguard/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
+import { DEFAULT_PLAUSIBILITY_POLICY } from '../core/plausibility.js';
+import { DEFAULT_SKEW_POLICY } from '../core/skew.js';
+import { envelopeOf, makeFleet, type Fleet } from '../testing/fleet.js';
+import { IngestPipeline } from './ingest.js';
+import { VerifierPool } from './verifier-pool.js';
+
+const NOW = 1_795_000_000_000;
+let dir: string;
+let store: EvidenceStore;
+let pool: VerifierPool;
+let fleet: Fleet;
+let clockMs: number;
+
+function pipeline() {
+  return new IngestPipeline({
+    warehouseId: fleet.warehouseId,
+    store,
+    pool,
+    clock: { nowMs: () => clockMs },
+    skew: DEFAULT_SKEW_POLICY,
+    plausibility: DEFAULT_PLAUSIBILITY_POLICY,
+  });
+}
+
+const topicOf = (deviceId: string, kind: 'reading' | 'birth' | 'death' = 'reading') =>
+  deviceTopic(fleet.warehouseId, deviceId, kind);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pg-ingest-'));
+  store = new EvidenceStore(join(dir, 'evidence.db'));
+  pool = new VerifierPool({ threads: 0 });
+  fleet = makeFleet(3);
+  store.importManifest(fleet.manifest, NOW);
+  clockMs = NOW;
+});
+
+afterEach(async () => {
+  store.close();
+  await pool.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('IngestPipeline verdicts', () => {
+  it('accepts a valid reading and records it once, with its mark', async () => {
+    const ingest = pipeline();
+    const [device] = fleet.devices;
+    const outcome = await ingest.submit({
+      topic: topicOf(device!.deviceId),
+      payload: envelopeOf(device!, 0, NOW),
+      source: 'mqtt',
+    });
+    expect(outcome).toEqual({ outcome: 'accepted', deviceId: device!.deviceId, gap: false });
+    expect(store.readingCount()).toBe(1);
+    expect(store.marks().get(device!.deviceId)).toEqual({ boot: 1, seq: 0, deviceTimeMs: NOW });
+  });
+
+  it('counts a redelivery of the same bytes once, and flags different bytes for the same identity as equivocation', async () => {
+    const ingest = pipeline();
+    const device = fleet.devices[0]!;
+    const first = envelopeOf(device, 5, NOW);
+    const other = envelopeOf(device, 5, NOW, { value: 1_000_000_500n });
+    const outcomes = await Promise.all(
+      [first, first, other].map((payload) =>
+        ingest.submit({ topic: topicOf(device.deviceId), payload, source: 'mqtt' }),
+      ),
+    );
+    expect(outcomes.map((o) => (o.outcome === 'quarantined' ? o.code : o.outcome))).toEqual([
+      'accepted',
+      'duplicate',
+      'PG_EQUIVOCATION',
+    ]);
+    expect(store.readingCount()).toBe(1);
+    // After a restart the redelivery is still recognised from the log.
+    const again = await pipeline().submit({
+      topic: topicOf(device.deviceId),
+      payload: first,
+      source: 'mqtt',
+    });
+    expect(again.outcome).toBe('duplicate');
+  });
+
+  it('rejects an old reading that was never accepted as a replay', async () => {
+    const ingest = pipeline();
+    const device = fleet.devices[0]!;
+    await ingest.submit({
+      topic: topicOf(device.deviceId),
+      payload: envelopeOf(device, 10, NOW),
+      source: 'mqtt',
+    });
+    const replay = await ingest.submit({
+      topic: topicOf(device.deviceId),
+      payload: envelopeOf(device, 4, NOW - 6_000),
+      source: 'mqtt',
+    });
+    expect(replay).toMatchObject({ outcome: 'quarantined', code: 'PG_REPLAYED' });
+  });
+
+  it('marks a skipped sequence number as an evidence gap', async () => {
+    const ingest = pipeline();
+    const device = fleet.devices[0]!;
+    await ingest.submit({
+      topic: topicOf(device.deviceId),
+      payload: envelopeOf(device, 0, NOW),
+      source: 'mqtt',
+    });
+    const next = await ingest.submit({
+      topic: topicOf(device.deviceId),
+      payload: envelopeOf(device, 3, NOW + 3_000),
+      source: 'mqtt',
+    });
+    expect(next).toEqual({ outcome: 'accepted', deviceId: device.deviceId, gap: true });
+    expect(ingest.stats.gaps).toBe(1);
+  });
+
+  it('quarantines each kind of bad input with its own code and keeps the bytes', async () => {
+    const ingest = pipeline();
+    const [a, b] = fleet.devices as [Fleet['devices'][0], Fleet['devices'][0]];
+    const forger = nobleSigner('EdDSA', a.deviceId, generateKeyPair('EdDSA').secretKey);
+    const stranger = nobleSigner('EdDSA', 'dev-99999', generateKeyPair('EdDSA').secretKey);
+    const cases: Array<[string, Uint8Array, string]> = [
+      [topicOf(a.deviceId), Uint8Array.of(0xd2, 0x84), 'PG_CBOR_MALFORMED'],
+      [
+        topicOf(a.deviceId),
+        signReading(
+          {
+            deviceId: a.deviceId,
+            boot: 1,
+            seq: 1,
+            deviceTimeMs: NOW,
+            kind: 'weight',
+            value: 1_000_000_000n,
+            bayId: a.bayId,
+            firmware: '1',
+          },
+          forger,
+        ),
+        'PG_SIG_INVALID',
+      ],
+      [
+        topicOf('dev-99999'),
+        signReading(
+          {
+            deviceId: 'dev-99999',
+            boot: 1,
+            seq: 1,
+            deviceTimeMs: NOW,
+            kind: 'weight',
+            value: 1n,
+            bayId: 'B-00',
+            firmware: '1',
+          },
+          stranger,
+        ),
+        'PG_DEVICE_UNKNOWN',
+      ],
+      [topicOf(b.deviceId), envelopeOf(a, 2, NOW), 'PG_TOPIC_MISMATCH'],
+      [deviceTopic('wh-other', a.deviceId, 'reading'), envelopeOf(a, 3, NOW), 'PG_TOPIC_MISMATCH'],
+      [topicOf(a.deviceId), envelopeOf(a, 4, NOW + 3_600_000), 'PG_CLOCK_SKEW'],
+      [
+        topicOf(a.deviceId),
+        envelopeOf(a, 5, NOW, { value: 9_000_000_000n }),
+        'PG_IMPLAUSIBLE_RANGE',
+      ],
+      [topicOf(a.deviceId), envelopeOf(a, 6, NOW, { bayId: 'B-99' }), 'PG_DEVICE_MISMATCH'],
+      [
+        topicOf(a.deviceId),
+        envelopeOf(a, 7, NOW, { kind: 'humidity', value: 500n }),
+        'PG_DEVICE_MISMATCH',
+      ],
+    ];
+    const outcomes = await Promise.all(
+      cases.map(([topic, payload]) => ingest.submit({ topic, payload, source: 'mqtt' })),
+    );
+    expect(outcomes.map((o) => (o.outcome === 'quarantined' ? o.code : o.outcome))).toEqual(
+      cases.map(([, , code]) => code),
+    );
+    const stored = store.quarantine();
+    expect(stored.map((row) => row.code)).toEqual(cases.map(([, , code]) => code));
+    expect(
+      stored.every(
+        (row, i) => Buffer.compare(Buffer.from(row.envelope), Buffer.from(cases[i]![1])) === 0,
+      ),
+    ).toBe(true);
+    expect(store.readingCount()).toBe(0);
+  });
+
+  it('refuses a revoked device, and accepts it again after a key rotation', async () => {
+    const device = fleet.devices[1]!;
+    store.revokeDevice(device.deviceId, 'stolen', NOW);
+    const ingest = pipeline();
+    expect(
+      await ingest.submit({
+        topic: topicOf(device.deviceId),
+        payload: envelopeOf(device, 0, NOW),
+        source: 'mqtt',
+      }),
+    ).toMatchObject({ code: 'PG_DEVICE_REVOKED' });
+    const fresh = generateKeyPair('EdDSA');
+    store.rotateKey(device.deviceId, 'EdDSA', fresh.publicKey, NOW);
+    ingest.reloadRegistry();
+    const rotated = { ...device, signer: nobleSigner('EdDSA', device.deviceId, fresh.secretKey) };
+    expect(
+      await ingest.submit({
+        topic: topicOf(device.deviceId),
+        payload: envelopeOf(device, 1, NOW),
+        source: 'mqtt',
+      }),
+    ).toMatchObject({ code: 'PG_SIG_INVALID' });
+    expect(
+      await ingest.submit({
+        topic: topicOf(device.deviceId),
+        payload: envelopeOf(rotated, 2, NOW),
+        source: 'mqtt',
+      }),
+    ).toMatchObject({ outcome: 'accepted' });
+  });
+
+  it('treats the death message as advisory, never as evidence', async () => {
+    const outcome = await pipeline().submit({
+      topic: topicOf(fleet.devices[0]!.deviceId, 'death'),
+      payload: Uint8Array.of(0xa0),
+      source: 'mqtt',
+    });
+    expect(outcome.outcome).toBe('ignored');
+    expect(store.readingCount() + store.quarantine().length).toBe(0);
+  });
+});
+
+describe('IngestPipeline ordering on a worker pool', () => {
+  it('judges readings in arrival order although two workers verify them in parallel', async () => {
+    await pool.close();
+    pool = new VerifierPool({ threads: 2, batchSize: 16 });
+    const ingest = pipeline();
+    // Devices interleaved as a broker delivers them; each device's readings in order.
+    const payloads = Array.from({ length: 300 }, (_, seq) =>
+      fleet.devices.map((device) => ({
+        device,
+        payload: envelopeOf(device, seq, NOW - 300_000 + seq * 1_000),
+      })),
+    ).flat();
+    const outcomes = await Promise.all(
+      payloads.map(({ device, payload }) =>
+        ingest.submit({ topic: topicOf(device.deviceId), payload, source: 'mqtt' }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.outcome !== 'accepted')).toEqual([]);
+    expect(store.readingCount()).toBe(900);
+    for (const device of fleet.devices)
+      expect(store.identities(device.deviceId).map((id) => id.seq)).toEqual(
+        Array.from({ length: 300 }, (_, i) => i),
+      );
+  });
+});
+
+describe('Merkle epochs over the evidence log', () => {
+  it('seals accepted readings into an epoch whose inclusion proofs verify', async () => {
+    const { verifyInclusion, leafHash } = await import('../core/merkle.js');
+    const ingest = pipeline();
+    const device = fleet.devices[2]!;
+    for (let seq = 0; seq < 37; seq++)
+      await ingest.submit({
+        topic: topicOf(device.deviceId),
+        payload: envelopeOf(device, seq, NOW - 40_000 + seq * 1_000),
+        source: 'mqtt',
+      });
+    const epoch = store.closeEpoch(NOW)!;
+    expect(epoch.leafCount).toBe(37);
+    expect(store.closeEpoch(NOW)).toBeUndefined();
+    const proof = store.proof(device.deviceId, 1, 21)!;
+    expect(proof.root).toEqual(epoch.root);
+    expect(
+      verifyInclusion(
+        leafHash(proof.envelope),
+        proof.index,
+        proof.treeSize,
+        proof.proof,
+        proof.root,
+      ),
+    ).toBe(true);
+  });
+});

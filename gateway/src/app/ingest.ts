@@ -1,0 +1,463 @@
+// The ingest pipeline (ARCHITECTURE.md section 4): decode -> registry -> signature (worker pool)
+// -> replay and gap -> clock skew -> plausibility -> accept or quarantine, then one group commit.
+// `submit` resolves only after the verdict is durable, so a source acknowledges (MQTT PUBACK) only
+// what survives a kill -9. Verdicts are judged in arrival order even though signatures are checked
+// in parallel, because replay checks depend on order within a device.
+
+import {
+  checkSignatureShape,
+  decodeSign1,
+  parseDeviceTopic,
+  toBeSigned,
+  type Code,
+  type Sign1,
+} from '@pledgeguard/protocol';
+import { checkReplay } from '../core/replay.js';
+import { checkClockSkew, type SkewPolicy } from '../core/skew.js';
+import {
+  EMPTY_HISTORY,
+  checkPlausibility,
+  type PlausibilityPolicy,
+  type TraceHistory,
+} from '../core/plausibility.js';
+import type { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { CommitItem, DeviceMark, RegisteredDevice } from '../ports/evidence-store.js';
+import type { VerifierPool } from './verifier-pool.js';
+
+export type IngestSource = 'mqtt' | 'opcua' | 'replay';
+
+export interface IngestMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly source: IngestSource;
+}
+
+export type IngestOutcome =
+  | { readonly outcome: 'accepted'; readonly deviceId: string; readonly gap: boolean }
+  | { readonly outcome: 'duplicate'; readonly deviceId: string }
+  | {
+      readonly outcome: 'quarantined';
+      readonly code: Code;
+      readonly detail: string;
+      readonly deviceId?: string;
+    }
+  | { readonly outcome: 'ignored'; readonly detail: string };
+
+export interface IngestOptions {
+  readonly warehouseId: string;
+  readonly store: EvidenceStore;
+  readonly pool: VerifierPool;
+  readonly clock: Clock;
+  readonly skew: SkewPolicy;
+  readonly plausibility: PlausibilityPolicy;
+  /** Largest group commit. */
+  readonly maxCommitBatch?: number;
+  /** Messages in the pipeline (verifying, judged, or waiting for commit) before submit waits. */
+  readonly maxInFlight?: number;
+}
+
+export interface IngestStats {
+  accepted: number;
+  duplicates: number;
+  gaps: number;
+  quarantined: Partial<Record<Code, number>>;
+  /** Verdicts judged but not yet committed, plus signatures in flight. */
+  inFlight: number;
+  lastSeenMs: Map<string, number>;
+  commits: number;
+}
+
+interface Ticket {
+  readonly message: IngestMessage;
+  readonly receivedAtMs: number;
+  readonly resolve: (outcome: IngestOutcome) => void;
+  readonly reject: (error: Error) => void;
+  /** Set when the ticket can be judged. */
+  ready: boolean;
+  early?: IngestOutcome;
+  sign1?: Sign1;
+  device?: RegisteredDevice;
+  signatureValid?: boolean;
+}
+
+const identityKey = (deviceId: string, boot: number, seq: number) => `${deviceId}/${boot}/${seq}`;
+
+export class IngestPipeline {
+  readonly stats: IngestStats = {
+    accepted: 0,
+    duplicates: 0,
+    gaps: 0,
+    quarantined: {},
+    inFlight: 0,
+    lastSeenMs: new Map(),
+    commits: 0,
+  };
+  readonly #options: IngestOptions;
+  readonly #devices = new Map<string, RegisteredDevice>();
+  /** Verifier cache key per device: id, key version and the key itself, unique across registries. */
+  readonly #keyIds = new Map<string, string>();
+  readonly #waitingForSpace: Array<() => void> = [];
+  readonly #marks: Map<string, DeviceMark>;
+  readonly #histories = new Map<string, TraceHistory>();
+  /** Envelopes judged but not committed yet, for redelivery checks within a batch. */
+  readonly #uncommitted = new Map<string, Uint8Array>();
+  readonly #order: Ticket[] = [];
+  #batch: Array<{ item: CommitItem | undefined; outcome: IngestOutcome; ticket: Ticket }> = [];
+  #commitScheduled = false;
+  #failed: Error | undefined;
+
+  constructor(options: IngestOptions) {
+    this.#options = options;
+    this.#marks = options.store.marks();
+    this.reloadRegistry();
+  }
+
+  /** Re-reads the device registry (after an import, a revocation or a key rotation). */
+  reloadRegistry(): void {
+    this.#devices.clear();
+    this.#keyIds.clear();
+    for (const device of this.#options.store.devices()) {
+      this.#devices.set(device.deviceId, device);
+      this.#keyIds.set(
+        device.deviceId,
+        `${device.deviceId}:${device.keyVersion}:${Buffer.from(device.publicKey).toString('hex')}`,
+      );
+    }
+  }
+
+  device(deviceId: string): RegisteredDevice | undefined {
+    return this.#devices.get(deviceId);
+  }
+
+  /**
+   * Judges and durably records one message; resolves after the commit that holds its verdict.
+   * At most `maxInFlight` messages are in the pipeline: beyond that, submit waits, and so does the
+   * source (no PUBACK, no socket read), which slows the publishers instead of dropping.
+   */
+  async submit(message: IngestMessage): Promise<IngestOutcome> {
+    while (this.stats.inFlight >= (this.#options.maxInFlight ?? 20_000) && !this.#failed) {
+      await new Promise<void>((resolve) => this.#waitingForSpace.push(resolve));
+    }
+    if (this.#failed) throw this.#failed;
+    return new Promise((resolve, reject) => {
+      const ticket: Ticket = {
+        message,
+        receivedAtMs: this.#options.clock.nowMs(),
+        resolve,
+        reject,
+        ready: false,
+      };
+      this.stats.inFlight++;
+      this.#order.push(ticket);
+      this.#prepare(ticket);
+    });
+  }
+
+  #prepare(ticket: Ticket): void {
+    const { topic, payload } = ticket.message;
+    const parsed = parseDeviceTopic(topic);
+    if (parsed === undefined)
+      return this.#ready(ticket, { outcome: 'ignored', detail: `not a device topic: ${topic}` });
+    if (parsed.warehouseId !== this.#options.warehouseId) {
+      return this.#ready(
+        ticket,
+        quarantine(
+          'PG_TOPIC_MISMATCH',
+          `warehouse ${parsed.warehouseId} is not ${this.#options.warehouseId}`,
+        ),
+      );
+    }
+    // The last will is unsigned and advisory (PROTOCOL.md section 7): never evidence.
+    if (parsed.kind === 'death')
+      return this.#ready(ticket, { outcome: 'ignored', detail: `death of ${parsed.deviceId}` });
+    const decoded = decodeSign1(payload);
+    if (!decoded.ok) return this.#ready(ticket, quarantine(decoded.code, decoded.detail));
+    const sign1 = decoded.value;
+    ticket.sign1 = sign1;
+    if (sign1.kid !== parsed.deviceId) {
+      return this.#ready(
+        ticket,
+        quarantine(
+          'PG_TOPIC_MISMATCH',
+          `${sign1.kid} published under ${parsed.deviceId}`,
+          sign1.kid,
+        ),
+      );
+    }
+    const device = this.#devices.get(sign1.kid);
+    if (!device)
+      return this.#ready(
+        ticket,
+        quarantine('PG_DEVICE_UNKNOWN', `no device ${sign1.kid}`, sign1.kid),
+      );
+    if (device.revoked)
+      return this.#ready(
+        ticket,
+        quarantine('PG_DEVICE_REVOKED', `device ${sign1.kid} is revoked`, sign1.kid),
+      );
+    if (device.alg !== sign1.alg) {
+      return this.#ready(
+        ticket,
+        quarantine(
+          'PG_ALG_MISMATCH',
+          `envelope alg ${sign1.alg}, registered ${device.alg}`,
+          sign1.kid,
+        ),
+      );
+    }
+    const shape = checkSignatureShape(sign1.alg, sign1.signature);
+    if (!shape.ok) return this.#ready(ticket, quarantine(shape.code, shape.detail, sign1.kid));
+    ticket.device = device;
+    this.#options.pool
+      .verify({
+        alg: sign1.alg,
+        keyId: this.#keyIds.get(device.deviceId) ?? '',
+        publicKey: device.publicKey,
+        message: toBeSigned(sign1.protectedBytes, sign1.payloadBytes),
+        signature: sign1.signature,
+      })
+      .then(
+        (valid) => {
+          ticket.signatureValid = valid;
+          this.#ready(ticket);
+        },
+        (error: Error) => this.#fail(error),
+      );
+  }
+
+  #ready(ticket: Ticket, early?: IngestOutcome): void {
+    ticket.ready = true;
+    if (early) ticket.early = early;
+    // Judge every ready ticket at the head, in arrival order.
+    while (this.#order.length > 0 && this.#order[0]!.ready) {
+      const head = this.#order.shift()!;
+      let verdict;
+      try {
+        verdict = this.#judge(head);
+      } catch (error) {
+        head.reject(error as Error);
+        return this.#fail(error as Error);
+      }
+      this.#enqueueVerdict(head, verdict);
+    }
+  }
+
+  #judge(ticket: Ticket): { item: CommitItem | undefined; outcome: IngestOutcome } {
+    const { message, receivedAtMs, sign1, device } = ticket;
+    const base = {
+      topic: message.topic,
+      envelope: message.payload,
+      receivedAtMs,
+      source: message.source,
+    };
+    if (ticket.early) {
+      const early = ticket.early;
+      if (early.outcome !== 'quarantined') return { item: undefined, outcome: early };
+      const identity = sign1
+        ? { deviceId: sign1.kid, boot: sign1.reading.boot, seq: sign1.reading.seq }
+        : {};
+      return {
+        item: {
+          outcome: 'quarantined',
+          code: early.code,
+          detail: early.detail,
+          ...base,
+          ...identity,
+        },
+        outcome: early,
+      };
+    }
+    if (!sign1 || !device) throw new Error('ticket judged without envelope or device');
+    const reading = sign1.reading;
+    const identity = { deviceId: reading.deviceId, boot: reading.boot, seq: reading.seq };
+    const mark = this.#marks.get(reading.deviceId);
+    const refuse = (
+      code: Code,
+      detail: string,
+      authentic: boolean,
+    ): { item: CommitItem; outcome: IngestOutcome } => {
+      // A skewed clock must not become the reference the next reading is measured against.
+      const deviceTimeMs = code === 'PG_CLOCK_SKEW' ? mark?.deviceTimeMs : reading.deviceTimeMs;
+      const authenticMark = authentic
+        ? {
+            boot: reading.boot,
+            seq: reading.seq,
+            ...(deviceTimeMs !== undefined ? { deviceTimeMs } : {}),
+          }
+        : undefined;
+      if (authenticMark) {
+        this.#marks.set(reading.deviceId, authenticMark);
+        this.#uncommitted.set(
+          identityKey(reading.deviceId, reading.boot, reading.seq),
+          message.payload,
+        );
+      }
+      return {
+        item: {
+          outcome: 'quarantined',
+          code,
+          detail,
+          ...base,
+          ...identity,
+          ...(authenticMark ? { authenticMark } : {}),
+        },
+        outcome: { outcome: 'quarantined', code, detail, deviceId: reading.deviceId },
+      };
+    };
+    if (!ticket.signatureValid)
+      return refuse('PG_SIG_INVALID', `signature of ${reading.deviceId} does not verify`, false);
+
+    const replay = checkReplay(mark, reading);
+    if (!replay.ok) {
+      const key = identityKey(reading.deviceId, reading.boot, reading.seq);
+      const prior =
+        this.#uncommitted.get(key) ??
+        this.#options.store.findEnvelope(reading.deviceId, reading.boot, reading.seq);
+      if (prior === undefined)
+        return refuse(
+          'PG_REPLAYED',
+          `(${reading.boot}, ${reading.seq}) is at or below the mark (${mark?.boot}, ${mark?.seq})`,
+          false,
+        );
+      if (equalBytes(prior, message.payload))
+        return { item: undefined, outcome: { outcome: 'duplicate', deviceId: reading.deviceId } };
+      return refuse(
+        'PG_EQUIVOCATION',
+        `two different readings signed for (${reading.boot}, ${reading.seq})`,
+        false,
+      );
+    }
+    // Authentic and new from here on: every outcome below moves the mark.
+    if (reading.bayId !== device.bayId)
+      return refuse('PG_DEVICE_MISMATCH', `bay ${reading.bayId}, registered ${device.bayId}`, true);
+    if (reading.kind !== 'heartbeat' && !device.kinds.includes(reading.kind)) {
+      return refuse(
+        'PG_DEVICE_MISMATCH',
+        `kind ${reading.kind} is not registered for ${device.deviceId}`,
+        true,
+      );
+    }
+    const skew = checkClockSkew(
+      {
+        deviceTimeMs: reading.deviceTimeMs,
+        receivedAtMs,
+        live: message.topic.endsWith('/birth'),
+        ...(mark?.boot === reading.boot && mark.deviceTimeMs !== undefined
+          ? { previousDeviceTimeMs: mark.deviceTimeMs }
+          : {}),
+      },
+      this.#options.skew,
+    );
+    if (!skew.ok) return refuse(skew.code, skew.detail, true);
+    const historyKey = `${reading.deviceId}/${reading.kind}`;
+    const plausible = checkPlausibility(
+      reading.kind,
+      reading.value,
+      reading.deviceTimeMs,
+      this.#histories.get(historyKey) ?? EMPTY_HISTORY,
+      this.#options.plausibility,
+    );
+    this.#histories.set(historyKey, plausible.history);
+    if (!plausible.ok) return refuse(plausible.code, plausible.detail, true);
+
+    this.#marks.set(reading.deviceId, {
+      boot: reading.boot,
+      seq: reading.seq,
+      deviceTimeMs: reading.deviceTimeMs,
+    });
+    this.#uncommitted.set(
+      identityKey(reading.deviceId, reading.boot, reading.seq),
+      message.payload,
+    );
+    return {
+      item: {
+        outcome: 'accepted',
+        ...identity,
+        deviceTimeMs: reading.deviceTimeMs,
+        kind: reading.kind,
+        value: reading.value,
+        bayId: reading.bayId,
+        ...base,
+        gap: replay.gap,
+      },
+      outcome: { outcome: 'accepted', deviceId: reading.deviceId, gap: replay.gap },
+    };
+  }
+
+  #enqueueVerdict(
+    ticket: Ticket,
+    verdict: { item: CommitItem | undefined; outcome: IngestOutcome },
+  ): void {
+    this.#batch.push({ ...verdict, ticket });
+    if (this.#batch.length >= (this.#options.maxCommitBatch ?? 2_000)) this.#commit();
+    else if (!this.#commitScheduled) {
+      this.#commitScheduled = true;
+      setImmediate(() => this.#commit());
+    }
+  }
+
+  #commit(): void {
+    this.#commitScheduled = false;
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    const items = batch.flatMap((entry) => (entry.item ? [entry.item] : []));
+    try {
+      if (items.length > 0) this.#options.store.commit(items);
+    } catch (error) {
+      // The disk refused: nothing in this batch is acknowledged, and the in-memory marks are now
+      // ahead of the log, so stop; a restart reloads the truth from SQLite.
+      return this.#fail(error as Error, batch);
+    }
+    this.stats.commits++;
+    for (const { item, outcome, ticket } of batch) {
+      if (item?.deviceId !== undefined && item.boot !== undefined && item.seq !== undefined) {
+        this.#uncommitted.delete(identityKey(item.deviceId, item.boot, item.seq));
+      }
+      this.#count(outcome, ticket.receivedAtMs);
+      this.stats.inFlight--;
+      ticket.resolve(outcome);
+    }
+    for (const wake of this.#waitingForSpace.splice(0)) wake();
+  }
+
+  #count(outcome: IngestOutcome, atMs: number): void {
+    switch (outcome.outcome) {
+      case 'accepted':
+        this.stats.accepted++;
+        if (outcome.gap) this.stats.gaps++;
+        this.stats.lastSeenMs.set(outcome.deviceId, atMs);
+        break;
+      case 'duplicate':
+        this.stats.duplicates++;
+        break;
+      case 'quarantined':
+        this.stats.quarantined[outcome.code] = (this.stats.quarantined[outcome.code] ?? 0) + 1;
+        break;
+      case 'ignored':
+        break;
+    }
+  }
+
+  #fail(error: Error, batch: ReadonlyArray<{ ticket: Ticket }> = []): void {
+    this.#failed ??= new Error(`ingest stopped: ${error.message}`, { cause: error });
+    for (const { ticket } of batch) ticket.reject(this.#failed);
+    for (const ticket of this.#order.splice(0)) ticket.reject(this.#failed);
+    for (const wake of this.#waitingForSpace.splice(0)) wake();
+  }
+
+  /** Resolves when every submitted message has been committed. */
+  async drain(): Promise<void> {
+    while (this.stats.inFlight > 0 && !this.#failed)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function quarantine(code: Code, detail: string, deviceId?: string): IngestOutcome {
+  return { outcome: 'quarantined', code, detail, ...(deviceId !== undefined ? { deviceId } : {}) };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
