@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair } from './noble.js';
 import { parseManifest } from './manifest.js';
-import { checkMqttPassword, hashMqttPassword } from './node.js';
+import { checkMqttPassword, checkMqttPasswordAsync, hashMqttPassword } from './node.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 
 const passwordHash = hashMqttPassword('device-secret', new Uint8Array(16));
@@ -63,5 +63,11 @@ describe('MQTT device passwords', () => {
     expect(checkMqttPassword('device-secret', passwordHash)).toBe(true);
     expect(checkMqttPassword('device-secreT', passwordHash)).toBe(false);
     expect(checkMqttPassword('device-secret', 'scrypt$x$8$1$00$00')).toBe(false);
+  });
+
+  it('gives the same answers off the main thread', async () => {
+    expect(await checkMqttPasswordAsync('device-secret', passwordHash)).toBe(true);
+    expect(await checkMqttPasswordAsync('device-secreT', passwordHash)).toBe(false);
+    expect(await checkMqttPasswordAsync('device-secret', 'scrypt$x$8$1$00$00')).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import {
   createPrivateKey,
   createPublicKey,
   randomBytes,
+  scrypt,
   scryptSync,
   sign,
   timingSafeEqual,
@@ -127,22 +128,48 @@ export function hashMqttPassword(password: string, salt: Uint8Array = randomByte
 
 /** Checks a password against a manifest hash in constant time; false for a malformed hash. */
 export function checkMqttPassword(password: string | Uint8Array, encoded: string): boolean {
-  const [scheme, n, r, p, saltHex, hashHex] = encoded.split('$');
-  if (scheme !== 'scrypt' || saltHex === undefined || hashHex === undefined) return false;
-  const expected = Buffer.from(hashHex, 'hex');
-  const N = Number(n);
-  if (!Number.isSafeInteger(N) || N > 1 << 20) return false;
+  const parsed = parsePasswordHash(encoded);
+  if (!parsed) return false;
   const actual = guardBytes(() =>
-    scryptSync(password, Buffer.from(saltHex, 'hex'), expected.length, {
-      N,
-      r: Number(r),
-      p: Number(p),
-      maxmem: 256 * 1024 * 1024,
-    }),
+    scryptSync(password, parsed.salt, parsed.hash.length, parsed.params),
   );
   return (
-    actual !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected)
+    actual !== undefined &&
+    actual.length === parsed.hash.length &&
+    timingSafeEqual(actual, parsed.hash)
   );
+}
+
+/** As checkMqttPassword, on libuv's thread pool: a broker admitting many devices stays responsive. */
+export function checkMqttPasswordAsync(
+  password: string | Uint8Array,
+  encoded: string,
+): Promise<boolean> {
+  const parsed = parsePasswordHash(encoded);
+  if (!parsed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      scrypt(password, parsed.salt, parsed.hash.length, parsed.params, (error, actual) => {
+        resolve(
+          !error && actual.length === parsed.hash.length && timingSafeEqual(actual, parsed.hash),
+        );
+      });
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+function parsePasswordHash(encoded: string) {
+  const [scheme, n, r, p, saltHex, hashHex] = encoded.split('$');
+  if (scheme !== 'scrypt' || saltHex === undefined || hashHex === undefined) return undefined;
+  const N = Number(n);
+  if (!Number.isSafeInteger(N) || N > 1 << 20) return undefined;
+  return {
+    salt: Buffer.from(saltHex, 'hex'),
+    hash: Buffer.from(hashHex, 'hex'),
+    params: { N, r: Number(r), p: Number(p), maxmem: 256 * 1024 * 1024 },
+  };
 }
 
 function guardBytes(make: () => Buffer): Buffer | undefined {

@@ -1,0 +1,139 @@
+// Wires one gateway: evidence log, verifier pool, ingest pipeline, embedded broker, epoch sealing.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Logger } from 'pino';
+import { parseManifest } from '@pledgeguard/protocol';
+import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
+import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
+import type { GatewayConfig } from '../config.js';
+import { DEFAULT_PLAUSIBILITY_POLICY } from '../core/plausibility.js';
+import type { Clock } from '../ports/clock.js';
+import { IngestPipeline } from './ingest.js';
+import { VerifierPool } from './verifier-pool.js';
+
+export interface RunningGateway {
+  readonly config: GatewayConfig;
+  readonly store: EvidenceStore;
+  readonly ingest: IngestPipeline;
+  readonly broker: EmbeddedBroker;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(
+  config: GatewayConfig & { baseDir: string },
+  log: Logger,
+  clock: Clock,
+): Promise<RunningGateway> {
+  const at = (path: string) => (isAbsolute(path) ? path : join(config.baseDir, path));
+  const dataDir = at(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = new EvidenceStore(join(dataDir, 'evidence.db'), {
+    synchronous: config.evidence.synchronous,
+  });
+  if (config.manifest) importManifestFile(store, at(config.manifest), clock, log);
+
+  const pool = new VerifierPool({
+    ...(config.verify.threads !== undefined ? { threads: config.verify.threads } : {}),
+    batchSize: config.verify.batchSize,
+  });
+  const ingest = new IngestPipeline({
+    warehouseId: config.warehouseId,
+    store,
+    pool,
+    clock,
+    skew: config.skew,
+    plausibility: DEFAULT_PLAUSIBILITY_POLICY,
+    maxInFlight: config.ingest.maxInFlight,
+    maxCommitBatch: config.ingest.maxCommitBatch,
+  });
+  const ingestLog = log.child({ component: 'ingest' });
+  const broker = new EmbeddedBroker({
+    warehouseId: config.warehouseId,
+    host: config.mqtt.embedded.host,
+    port: config.mqtt.embedded.port,
+    ...(config.mqtt.embedded.tls ? { tls: tlsOptions(config.mqtt.embedded.tls, at) } : {}),
+    devicePasswordHash: (deviceId) => {
+      const device = ingest.device(deviceId);
+      return device && !device.revoked ? device.mqttPasswordHash : undefined;
+    },
+    services: config.mqtt.services,
+    ingest: async (topic, payload) => {
+      const outcome = await ingest.submit({ topic, payload, source: 'mqtt' });
+      if (outcome.outcome === 'quarantined')
+        ingestLog.warn(
+          { topic, code: outcome.code, detail: outcome.detail },
+          'reading quarantined',
+        );
+      return outcome;
+    },
+    log: log.child({ component: 'mqtt' }),
+  });
+  await broker.start();
+
+  const epochTimer = setInterval(() => {
+    const epoch = store.closeEpoch(clock.nowMs());
+    if (epoch)
+      log.info(
+        {
+          epoch: epoch.epoch,
+          leaves: epoch.leafCount,
+          root: Buffer.from(epoch.root).toString('hex'),
+        },
+        'evidence epoch sealed',
+      );
+  }, config.evidence.epochMs);
+  epochTimer.unref();
+
+  log.info(
+    {
+      warehouseId: config.warehouseId,
+      devices: store.devices().length,
+      readings: store.readingCount(),
+      verifyThreads: pool.threads,
+    },
+    'gateway ready',
+  );
+  return {
+    config,
+    store,
+    ingest,
+    broker,
+    async stop() {
+      clearInterval(epochTimer);
+      await broker.stop();
+      await ingest.drain();
+      await pool.close();
+      store.close();
+      log.info('gateway stopped');
+    },
+  };
+}
+
+function importManifestFile(store: EvidenceStore, path: string, clock: Clock, log: Logger): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read device manifest ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const manifest = parseManifest(json);
+  if (!manifest.ok)
+    throw new Error(`device manifest ${path}: ${manifest.code}: ${manifest.detail}`);
+  const summary = store.importManifest(manifest.value, clock.nowMs());
+  log.info({ manifest: path, ...summary }, 'device manifest imported');
+}
+
+function tlsOptions(
+  tls: NonNullable<GatewayConfig['mqtt']['embedded']['tls']>,
+  at: (path: string) => string,
+) {
+  return {
+    key: readFileSync(at(tls.keyFile)),
+    cert: readFileSync(at(tls.certFile)),
+    ...(tls.caFile ? { ca: readFileSync(at(tls.caFile)) } : {}),
+    requestCert: tls.requireClientCert,
+    rejectUnauthorized: tls.requireClientCert,
+  };
+}

@@ -1,0 +1,201 @@
+// The gateway's one configuration: a YAML file, then environment overrides, validated against a
+// schema at start. Every bad value is reported with its path, what was expected, and where it came
+// from; the process refuses to start rather than run on a guess. Units are in the names.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ID_PATTERN } from '@pledgeguard/protocol';
+
+const id = z.string().regex(ID_PATTERN, `must match ${ID_PATTERN}`);
+const port = z.number().int().min(0).max(65_535);
+
+export const configSchema = z
+  .object({
+    warehouseId: id,
+    gatewayId: id.default('gw-1'),
+    /** Folder for the evidence log; relative paths resolve against the config file. */
+    dataDir: z.string().min(1).default('./data'),
+    /** Device manifest imported at start (new devices added; changed keys refused). */
+    manifest: z.string().min(1).optional(),
+    mqtt: z
+      .object({
+        embedded: z
+          .object({
+            host: z.string().default('127.0.0.1'),
+            port: port.default(1883),
+            tls: z
+              .object({
+                keyFile: z.string(),
+                certFile: z.string(),
+                caFile: z.string().optional(),
+                requireClientCert: z.boolean().default(false),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .default({ host: '127.0.0.1', port: 1883 }),
+        /** Accounts that may subscribe to the warehouse's topics (dashboards, peer gateways). */
+        services: z
+          .array(
+            z.object({ username: id, passwordHash: z.string().startsWith('scrypt$') }).strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ embedded: { host: '127.0.0.1', port: 1883 }, services: [] }),
+    verify: z
+      .object({
+        /** Worker threads; 0 verifies on the main thread. Default: one per core. */
+        threads: z.number().int().min(0).max(64).optional(),
+        batchSize: z.number().int().min(1).max(4_096).default(64),
+      })
+      .strict()
+      .default({ batchSize: 64 }),
+    ingest: z
+      .object({
+        maxInFlight: z.number().int().min(1).default(20_000),
+        maxCommitBatch: z.number().int().min(1).default(2_000),
+      })
+      .strict()
+      .default({ maxInFlight: 20_000, maxCommitBatch: 2_000 }),
+    evidence: z
+      .object({
+        synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+        /** A Merkle epoch seals accepted readings this often. [ms] */
+        epochMs: z.number().int().min(1_000).default(60_000),
+      })
+      .strict()
+      .default({ synchronous: 'FULL', epochMs: 60_000 }),
+    skew: z
+      .object({
+        maxAheadMs: z.number().int().min(0).default(60_000),
+        maxBehindMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(48 * 3_600_000),
+        maxLiveBehindMs: z.number().int().min(0).default(60_000),
+        maxStepBackMs: z.number().int().min(0).default(2_000),
+      })
+      .strict()
+      .default({
+        maxAheadMs: 60_000,
+        maxBehindMs: 48 * 3_600_000,
+        maxLiveBehindMs: 60_000,
+        maxStepBackMs: 2_000,
+      }),
+    http: z
+      .object({ host: z.string().default('127.0.0.1'), port: port.default(8080) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    log: z
+      .object({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `invalid gateway configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV_PREFIX = 'PG_GATEWAY_';
+
+/**
+ * Environment overrides: PG_GATEWAY_<PATH> with path segments joined by "__", in SCREAMING_SNAKE
+ * of the camelCase key: PG_GATEWAY_MQTT__EMBEDDED__PORT=1884, PG_GATEWAY_WAREHOUSE_ID=wh-2.
+ * Values are JSON when they parse as JSON (numbers, booleans), text otherwise.
+ */
+export function applyEnv(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): { value: Record<string, unknown>; fromEnv: Set<string> } {
+  const value = structuredClone(raw);
+  const fromEnv = new Set<string>();
+  for (const [name, text] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
+    const path = name
+      .slice(ENV_PREFIX.length)
+      .split('__')
+      .map((segment) =>
+        segment.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()),
+      );
+    let target = value;
+    for (const segment of path.slice(0, -1)) {
+      if (typeof target[segment] !== 'object' || target[segment] === null) target[segment] = {};
+      target = target[segment] as Record<string, unknown>;
+    }
+    target[path.at(-1)!] = parseEnvValue(text);
+    fromEnv.add(path.join('.'));
+  }
+  return { value, fromEnv };
+}
+
+function parseEnvValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Loads, overrides and validates; throws ConfigError listing every problem. */
+export function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig & { baseDir: string } {
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`cannot read config file ${file}: ${(error as Error).message}`]);
+    }
+    try {
+      raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (error) {
+      throw new ConfigError([`${file} is not valid YAML: ${(error as Error).message}`]);
+    }
+  }
+  const { value, fromEnv } = applyEnv(raw, env);
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.join('.') || '(root)';
+        const source = fromEnv.has(path)
+          ? ` (from ${ENV_PREFIX}${envName(issue.path)})`
+          : file
+            ? ` (in ${file})`
+            : '';
+        return `${path}: ${issue.message}${source}`;
+      }),
+    );
+  }
+  return { ...parsed.data, baseDir: file ? dirname(resolve(file)) : process.cwd() };
+}
+
+function envName(path: PropertyKey[]): string {
+  return path
+    .map((segment) =>
+      String(segment)
+        .replace(/([A-Z])/g, '_$1')
+        .toUpperCase(),
+    )
+    .join('__');
+}
