@@ -1,6 +1,7 @@
 // ethers v6 plumbing shared by deploy, tests and benches. PLATFORM.md: the provider's call cache
 // made rapid sends reuse nonces (cacheTimeout -1 turns it off), and tx.wait() sometimes never
 // returned against anvil, so receipts are polled with eth_getTransactionReceipt and a timeout.
+// Request batching is off: its stall made every RPC round trip 10 ms longer.
 import {
   HDNodeWallet,
   Interface,
@@ -18,6 +19,7 @@ import { ARTIFACT_ABIS } from './abis.js';
 export function connect(rpcUrl: string, chainId?: number): JsonRpcProvider {
   return new JsonRpcProvider(rpcUrl, chainId, {
     cacheTimeout: -1,
+    batchStallTime: 0, // the default 10 ms wait for batching costs ~50 ms per sent transaction
     pollingInterval: 50,
     staticNetwork: chainId !== undefined,
   });
