@@ -26,6 +26,8 @@ export interface AnvilHandle {
   readonly rpcUrl: string;
   readonly port: number;
   readonly chainId: number;
+  /** The anvil command line (always with --prune-history). */
+  readonly args: readonly string[];
   /** Stops anvil and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilHandl
     rpcUrl: `http://127.0.0.1:${port}`,
     port,
     chainId,
+    args,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
