@@ -56,11 +56,11 @@ export const configSchema = z
       .default({ batchSize: 64 }),
     ingest: z
       .object({
-        maxInFlight: z.number().int().min(1).default(20_000),
+        maxInFlight: z.number().int().min(1).default(2_000),
         maxCommitBatch: z.number().int().min(1).default(2_000),
       })
       .strict()
-      .default({ maxInFlight: 20_000, maxCommitBatch: 2_000 }),
+      .default({ maxInFlight: 2_000, maxCommitBatch: 2_000 }),
     evidence: z
       .object({
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),

@@ -53,7 +53,7 @@ export interface IngestOptions {
   readonly plausibility: PlausibilityPolicy;
   /** Largest group commit. */
   readonly maxCommitBatch?: number;
-  /** Messages in the pipeline (verifying, judged, or waiting for commit) before submit waits. */
+  /** Messages in the pipeline (verifying, judged, or waiting for commit) before submit waits. [default 2,000] */
   readonly maxInFlight?: number;
 }
 
@@ -136,9 +136,10 @@ export class IngestPipeline {
    * source (no PUBACK, no socket read), which slows the publishers instead of dropping.
    */
   async submit(message: IngestMessage): Promise<IngestOutcome> {
-    while (this.stats.inFlight >= (this.#options.maxInFlight ?? 20_000) && !this.#failed) {
+    if (this.stats.inFlight >= this.#maxInFlight && !this.#failed) {
+      // Wait for a slot: #commit hands each freed slot to one waiter, in arrival order.
       await new Promise<void>((resolve) => this.#waitingForSpace.push(resolve));
-    }
+    } else this.stats.inFlight++;
     if (this.#failed) throw this.#failed;
     return new Promise((resolve, reject) => {
       const ticket: Ticket = {
@@ -148,7 +149,6 @@ export class IngestPipeline {
         reject,
         ready: false,
       };
-      this.stats.inFlight++;
       this.#order.push(ticket);
       this.#prepare(ticket);
     });
@@ -419,7 +419,15 @@ export class IngestPipeline {
       this.stats.inFlight--;
       ticket.resolve(outcome);
     }
-    for (const wake of this.#waitingForSpace.splice(0)) wake();
+    const free = this.#maxInFlight - this.stats.inFlight;
+    for (const wake of this.#waitingForSpace.splice(0, Math.max(0, free))) {
+      this.stats.inFlight++; // the slot is taken on the waiter's behalf
+      wake();
+    }
+  }
+
+  get #maxInFlight(): number {
+    return this.#options.maxInFlight ?? 2_000;
   }
 
   #count(outcome: IngestOutcome, atMs: number): void {

@@ -4,7 +4,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 
-const LEAF_PREFIX = Uint8Array.of(0x00);
+export const LEAF_PREFIX = Uint8Array.of(0x00);
 const NODE_PREFIX = Uint8Array.of(0x01);
 
 export function leafHash(envelope: Uint8Array): Uint8Array {
