@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseManifest } from '@pledgeguard/protocol';
+import { createMetricsRegistry } from '../adapters/http/metrics.js';
+import { startHttp } from '../adapters/http/server.js';
 import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
 import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
 import type { GatewayConfig } from '../config.js';
@@ -16,6 +18,8 @@ export interface RunningGateway {
   readonly store: EvidenceStore;
   readonly ingest: IngestPipeline;
   readonly broker: EmbeddedBroker;
+  /** The HTTP port actually bound (config port 0 picks a free one). */
+  readonly httpPort: number;
   stop(): Promise<void>;
 }
 
@@ -70,6 +74,28 @@ export async function startGateway(
   });
   await broker.start();
 
+  const metrics = createMetricsRegistry({
+    ingest: ingest.stats,
+    broker: Object.assign(broker.stats, {
+      get connectedClients() {
+        return broker.connectedClients;
+      },
+    }),
+  });
+  const http = await startHttp({
+    host: config.http.host,
+    port: config.http.port,
+    metrics,
+    health: () => ({
+      ok: ingest.healthy,
+      readings: ingest.stats.accepted,
+      inFlight: ingest.stats.inFlight,
+      mqttClients: broker.connectedClients,
+    }),
+  });
+  const httpPort = (http.server.address() as { port: number }).port;
+  log.info({ component: 'http', host: config.http.host, port: httpPort }, 'http listening');
+
   const epochTimer = setInterval(() => {
     const epoch = store.closeEpoch(clock.nowMs());
     if (epoch)
@@ -98,8 +124,10 @@ export async function startGateway(
     store,
     ingest,
     broker,
+    httpPort,
     async stop() {
       clearInterval(epochTimer);
+      await http.close();
       await broker.stop();
       await ingest.drain();
       await pool.close();

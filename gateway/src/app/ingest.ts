@@ -455,6 +455,11 @@ export class IngestPipeline {
     for (const wake of this.#waitingForSpace.splice(0)) wake();
   }
 
+  /** False once the evidence log refused a write: the process must restart. */
+  get healthy(): boolean {
+    return this.#failed === undefined;
+  }
+
   /** Resolves when every submitted message has been committed. */
   async drain(): Promise<void> {
     while (this.stats.inFlight > 0 && !this.#failed)

@@ -35,6 +35,13 @@ describe('checkPlausibility', () => {
     expect(feed([6_000_000_000n])).toEqual(['PG_IMPLAUSIBLE_RANGE']);
     expect(feed([80_000n], 'temperature')).toEqual(['PG_IMPLAUSIBLE_RANGE']);
   });
+  it('does not let an out-of-range glitch make the next normal value look like a jump', () => {
+    expect(feed([1_000_000_000n, 9_000_000_000n, 1_000_000_100n])).toEqual([
+      'ok',
+      'PG_IMPLAUSIBLE_RANGE',
+      'ok',
+    ]);
+  });
   it('rejects a change faster than physically possible', () => {
     expect(feed([1_000_000_000n, 900_000_000n]).at(-1)).toBe('PG_IMPLAUSIBLE_RATE');
     expect(feed([4_000n, 9_000n], 'temperature').at(-1)).toBe('PG_IMPLAUSIBLE_RATE');

@@ -65,7 +65,8 @@ export type PlausibilityVerdict =
 
 /**
  * Judges one value against the limits of its kind and the device's history. The returned history
- * includes the value either way: a genuine but implausible reading is still part of the trace.
+ * includes the value unless it is out of range: a sudden but possible jump is the new level of the
+ * trace, while an impossible value would only poison the rate check of the next reading.
  */
 export function checkPlausibility(
   kind: ReadingKind,
@@ -76,12 +77,13 @@ export function checkPlausibility(
 ): PlausibilityVerdict {
   const limits = policy.kinds[kind];
   const next = append(history, value, deviceTimeMs, policy.historyLength);
+  // An impossible value says nothing about the signal: it stays out of the history.
   if (value < limits.minValue || value > limits.maxValue) {
     return {
       ok: false,
       code: 'PG_IMPLAUSIBLE_RANGE',
       detail: `${kind} ${value} outside [${limits.minValue}, ${limits.maxValue}]`,
-      history: next,
+      history,
     };
   }
   const previous = history.values.at(-1);

@@ -84,4 +84,16 @@ export const MIGRATIONS: readonly string[] = [
     closed_at_ms     INTEGER NOT NULL
   ) STRICT;
   `,
+  // 1: time-series spool (adapters/sqlite/spool.ts): points waiting for the InfluxDB sink, in
+  // forwarding order. Filled in the evidence commit's transaction; emptied as Influx acknowledges.
+  `
+  CREATE TABLE series_spool (
+    id             INTEGER PRIMARY KEY,         -- forwarding order
+    measurement    TEXT NOT NULL,
+    tags           TEXT NOT NULL,               -- JSON object: tag -> value
+    fields         TEXT NOT NULL,               -- JSON object: field -> integer, decimal string
+    time_ns        INTEGER NOT NULL,            -- [ns since Unix epoch]
+    enqueued_at_ms INTEGER NOT NULL             -- [ms since Unix epoch], gateway clock
+  ) STRICT;
+  `,
 ];
