@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { signReading, type Alg, type Reading, type Signer } from '@pledgeguard/protocol';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/backoff.js';
 import { ScenarioEngine, type EngineOutput, type SimDevice } from '../core/engine.js';
+import { envelopeTemplate, signReadingFast, type EnvelopeTemplate } from '../core/fast-envelope.js';
 import { priorityOf } from '../core/queue-policy.js';
 import type { Scenario } from '../core/scenario-schema.js';
 import { DeviceLink, type LinkCounters } from '../adapters/mqtt-link.js';
@@ -58,6 +59,8 @@ export class Fleet {
   signed = 0;
   readonly links: (DeviceLink | undefined)[];
   private readonly signers: Signer[];
+  /** Fast-path encoders (node signer); undefined with the noble reference signer. */
+  private readonly templates: (EnvelopeTemplate | undefined)[];
   private readonly attackers = new Map<string, Signer>();
   private readonly captures: Uint8Array[][];
   private readonly replayCursor: number[];
@@ -94,6 +97,11 @@ export class Fleet {
         );
       return makeSigner(signerKind, identity.alg, identity.deviceId, identity.secretKey);
     });
+    this.templates = this.engine.devices.map((device, i) =>
+      signerKind === 'node'
+        ? envelopeTemplate(this.signers[i]!, device.spec.bayId, device.fw.firmware)
+        : undefined,
+    );
     this.captures = this.engine.devices.map(() => []);
     this.replayCursor = this.engine.devices.map(() => 0);
     this.links = this.engine.devices.map((device) =>
@@ -180,7 +188,11 @@ export class Fleet {
 
   private sign(device: SimDevice, reading: Reading): Uint8Array {
     this.signed++;
-    return signReading(reading, this.signers[device.index]!);
+    const template = this.templates[device.index];
+    // The reference path (noble) goes through the protocol's own encoder.
+    return template === undefined
+      ? signReading(reading, this.signers[device.index]!)
+      : signReadingFast(reading, template);
   }
 
   private handle(output: EngineOutput): void {

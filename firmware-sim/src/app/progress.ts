@@ -1,10 +1,10 @@
 // The live progress line on stderr: devices online, readings/s, queued. Rewritten in place on a
 // terminal; one line every 5 s otherwise (logs, CI).
 
-import type { Fleet } from './fleet.js';
+import type { LinkCounters } from '../adapters/mqtt-link.js';
 
 export function startProgress(
-  fleet: Fleet,
+  fleet: { readonly counters: LinkCounters; readonly signed: number },
   devices: number,
   stream: NodeJS.WriteStream,
 ): { stop(): void } {
