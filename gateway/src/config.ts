@@ -23,6 +23,8 @@ export const configSchema = z
       .object({
         embedded: z
           .object({
+            /** Set false in client mode when another broker serves the devices. */
+            enabled: z.boolean().default(true),
             host: z.string().default('127.0.0.1'),
             port: port.default(1883),
             tls: z
@@ -36,7 +38,21 @@ export const configSchema = z
               .optional(),
           })
           .strict()
-          .default({ host: '127.0.0.1', port: 1883 }),
+          .default({ enabled: true, host: '127.0.0.1', port: 1883 }),
+        /** Client mode: also (or instead) subscribe to an existing broker. */
+        client: z
+          .object({
+            url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://'),
+            username: z.string().optional(),
+            password: z.string().optional(),
+            protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+            /** MQTT 5 shared-subscription group name. */
+            sharedGroup: id.optional(),
+            sessionExpiryS: z.number().int().min(0).default(86_400),
+            silenceResubscribeMs: z.number().int().min(1_000).default(120_000),
+          })
+          .strict()
+          .optional(),
         /** Accounts that may subscribe to the warehouse's topics (dashboards, peer gateways). */
         services: z
           .array(
@@ -45,7 +61,7 @@ export const configSchema = z
           .default([]),
       })
       .strict()
-      .default({ embedded: { host: '127.0.0.1', port: 1883 }, services: [] }),
+      .default({ embedded: { enabled: true, host: '127.0.0.1', port: 1883 }, services: [] }),
     verify: z
       .object({
         /** Worker threads; 0 verifies on the main thread. Default: one per core. */

@@ -6,6 +6,7 @@ import { parseManifest } from '@pledgeguard/protocol';
 import { createMetricsRegistry } from '../adapters/http/metrics.js';
 import { startHttp } from '../adapters/http/server.js';
 import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
+import { ClientSource } from '../adapters/mqtt/client-source.js';
 import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
 import type { GatewayConfig } from '../config.js';
 import { DEFAULT_PLAUSIBILITY_POLICY } from '../core/plausibility.js';
@@ -18,6 +19,8 @@ export interface RunningGateway {
   readonly store: EvidenceStore;
   readonly ingest: IngestPipeline;
   readonly broker: EmbeddedBroker;
+  /** Present in client mode. */
+  readonly client: ClientSource | undefined;
   /** The HTTP port actually bound (config port 0 picks a free one). */
   readonly httpPort: number;
   stop(): Promise<void>;
@@ -51,6 +54,12 @@ export async function startGateway(
     maxCommitBatch: config.ingest.maxCommitBatch,
   });
   const ingestLog = log.child({ component: 'ingest' });
+  const ingestMqtt = async (topic: string, payload: Uint8Array) => {
+    const outcome = await ingest.submit({ topic, payload, source: 'mqtt' });
+    if (outcome.outcome === 'quarantined')
+      ingestLog.warn({ topic, code: outcome.code, detail: outcome.detail }, 'reading quarantined');
+    return outcome;
+  };
   const broker = new EmbeddedBroker({
     warehouseId: config.warehouseId,
     host: config.mqtt.embedded.host,
@@ -72,7 +81,18 @@ export async function startGateway(
     },
     log: log.child({ component: 'mqtt' }),
   });
-  await broker.start();
+  if (config.mqtt.embedded.enabled) await broker.start();
+  const clientConfig = config.mqtt.client;
+  const client = clientConfig
+    ? new ClientSource({
+        ...clientConfig,
+        clientId: `pledgeguard-${config.gatewayId}`,
+        warehouseId: config.warehouseId,
+        ingest: ingestMqtt,
+        log: log.child({ component: 'mqtt-client' }),
+      })
+    : undefined;
+  await client?.start();
 
   const metrics = createMetricsRegistry({
     ingest: ingest.stats,
@@ -124,10 +144,12 @@ export async function startGateway(
     store,
     ingest,
     broker,
+    client,
     httpPort,
     async stop() {
       clearInterval(epochTimer);
       await http.close();
+      await client?.stop();
       await broker.stop();
       await ingest.drain();
       await pool.close();

@@ -233,6 +233,44 @@ describe('IngestPipeline verdicts', () => {
   });
 });
 
+describe('IngestPipeline robustness', () => {
+  it('answers random and mutated messages on any topic with an outcome or a catalogued code, never a throw', async () => {
+    const fc = (await import('fast-check')).default;
+    const { isCode } = await import('@pledgeguard/protocol');
+    const ingest = pipeline();
+    const device = fleet.devices[0]!;
+    const valid = envelopeOf(device, 1_000, NOW);
+    const topicArb = fc.oneof(
+      fc.constant(topicOf(device.deviceId)),
+      fc.constant(topicOf(device.deviceId, 'birth')),
+      fc.string({ maxLength: 60 }),
+      fc.constantFrom(
+        'pg/v1',
+        'pg/v1/wh-1/gateway/gw/status',
+        'pg/v1/wh-1//reading',
+        'pg/v1/wh-1/dev-00000/reading/extra',
+      ),
+    );
+    const payloadArb = fc.oneof(
+      fc.uint8Array({ maxLength: 1_500 }),
+      fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, byte]) => {
+        const mutated = Uint8Array.from(valid);
+        mutated[at % mutated.length] = byte;
+        return mutated;
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(topicArb, payloadArb, async (topic, payload) => {
+        const outcome = await ingest.submit({ topic, payload, source: 'mqtt' });
+        if (outcome.outcome === 'quarantined') expect(isCode(outcome.code)).toBe(true);
+        else expect(['accepted', 'duplicate', 'ignored']).toContain(outcome.outcome);
+      }),
+      { numRuns: Number(process.env.PG_FUZZ_RUNS ?? 1_000) },
+    );
+    expect(ingest.healthy).toBe(true);
+  });
+});
+
 describe('IngestPipeline ordering on a worker pool', () => {
   it('judges readings in arrival order although two workers verify them in parallel', async () => {
     await pool.close();

@@ -8,11 +8,15 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import type { DeviceManifest, ReadingKind } from '@pledgeguard/protocol';
 import { LEAF_PREFIX, inclusionProof, merkleRoot } from '../../core/merkle.js';
 import type { CommitItem, DeviceMark, RegisteredDevice } from '../../ports/evidence-store.js';
+import { readingPoint } from '../../ports/time-series-sink.js';
 import { MIGRATIONS } from './schema.js';
+import { SqliteSeriesSpool } from './spool.js';
 
 export interface EvidenceStoreOptions {
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only a process crash. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** When set, accepted readings are also spooled for the time-series sink, in the same transaction. */
+  readonly spool?: { readonly maxPoints: number };
 }
 
 export interface ImportSummary {
@@ -72,6 +76,8 @@ interface DeviceRow {
 export class EvidenceStore {
   readonly #db: Database.Database;
   readonly #statements;
+  /** Points waiting for the time-series sink; undefined unless options.spool was given. */
+  readonly spool: SqliteSeriesSpool | undefined;
 
   constructor(path: string, options: EvidenceStoreOptions = {}) {
     this.#db = new Database(path);
@@ -103,7 +109,9 @@ export class EvidenceStore {
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
       marks: db.prepare('SELECT device_id, boot, seq, device_time_ms FROM marks'),
+      lotOf: db.prepare('SELECT lot_id FROM devices WHERE device_id = ?').pluck(),
     };
+    this.spool = options.spool ? new SqliteSeriesSpool(db, options.spool) : undefined;
   }
 
   #migrate(): void {
@@ -262,6 +270,7 @@ export class EvidenceStore {
     // One mark write per device per batch: the last (highest) identity wins.
     const marks = new Map<string, DeviceMark>();
     this.#db.transaction(() => {
+      this.#spoolAccepted(items);
       for (const item of items) {
         if (item.outcome === 'accepted') {
           s.insertReading.run({
@@ -301,6 +310,26 @@ export class EvidenceStore {
       for (const [deviceId, mark] of marks)
         s.upsertMark.run(deviceId, mark.boot, mark.seq, mark.deviceTimeMs ?? null);
     })();
+    this.spool?.afterCommit();
+  }
+
+  /** Spools the accepted readings as time-series points (inside the commit's transaction). */
+  #spoolAccepted(items: readonly CommitItem[]): void {
+    if (!this.spool) return;
+    const lots = new Map<string, string | undefined>();
+    const points = [];
+    let enqueuedAtMs = Infinity;
+    for (const item of items) {
+      if (item.outcome !== 'accepted') continue;
+      if (!lots.has(item.deviceId))
+        lots.set(
+          item.deviceId,
+          (this.#statements.lotOf.get(item.deviceId) as string | null | undefined) ?? undefined,
+        );
+      points.push(readingPoint(item, lots.get(item.deviceId)));
+      enqueuedAtMs = Math.min(enqueuedAtMs, item.receivedAtMs);
+    }
+    this.spool.append(points, enqueuedAtMs);
   }
 
   readingCount(): number {

@@ -59,6 +59,9 @@ export class SqliteSeriesSpool implements SeriesSpool {
    * implicit transaction); call `afterCommit` once the transaction committed.
    */
   append(points: readonly SeriesPoint[], enqueuedAtMs: number): void {
+    // A new transaction: whatever a rolled-back one left pending never happened.
+    this.#pendingDropped = 0;
+    this.#pendingAppend = false;
     if (points.length === 0) return;
     const s = this.#statements;
     for (const point of points) {
@@ -77,7 +80,7 @@ export class SqliteSeriesSpool implements SeriesSpool {
     if (excess > 0) {
       const { first } = s.bounds.get() as { first: number };
       s.remove.run(first, first + excess - 1);
-      this.#pendingDropped += excess;
+      this.#pendingDropped = excess;
     }
   }
 
