@@ -85,6 +85,26 @@ export const configSchema = z
       })
       .strict()
       .default({ synchronous: 'FULL', epochMs: 60_000 }),
+    /** InfluxDB 1.x time-series sink; off unless this section is present (gateway/README.md). */
+    influx: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8086),
+        protocol: z.enum(['http', 'https']).default('http'),
+        database: z.string().min(1).default('pledgeguard'),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        /** Points per write. */
+        batchSize: z.number().int().min(1).max(50_000).default(5_000),
+        /** Spool bound; beyond it the oldest points are dropped (the evidence log keeps them). */
+        maxSpoolRows: z.number().int().min(1).default(1_000_000),
+        /** Deadline of one write. [ms] */
+        requestTimeoutMs: z.number().int().min(100).default(10_000),
+        /** Longest retry delay while InfluxDB is down. [ms] */
+        retryMaxMs: z.number().int().min(10).default(30_000),
+      })
+      .strict()
+      .optional(),
     skew: z
       .object({
         maxAheadMs: z.number().int().min(0).default(60_000),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { parseManifest } from '@pledgeguard/protocol';
 import { createMetricsRegistry } from '../adapters/http/metrics.js';
 import { startHttp } from '../adapters/http/server.js';
+import { InfluxSink } from '../adapters/influx/influx-sink.js';
 import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
 import { ClientSource } from '../adapters/mqtt/client-source.js';
 import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
@@ -12,6 +13,7 @@ import type { GatewayConfig } from '../config.js';
 import { DEFAULT_PLAUSIBILITY_POLICY } from '../core/plausibility.js';
 import type { Clock } from '../ports/clock.js';
 import { IngestPipeline } from './ingest.js';
+import { SeriesForwarder } from './series-forwarder.js';
 import { VerifierPool } from './verifier-pool.js';
 
 export interface RunningGateway {
@@ -21,6 +23,8 @@ export interface RunningGateway {
   readonly broker: EmbeddedBroker;
   /** Present in client mode. */
   readonly client: ClientSource | undefined;
+  /** Present when config.influx is set: the InfluxDB forwarder (status, writeLotMetric). */
+  readonly series: SeriesForwarder | undefined;
   /** The HTTP port actually bound (config port 0 picks a free one). */
   readonly httpPort: number;
   stop(): Promise<void>;
@@ -36,8 +40,10 @@ export async function startGateway(
   mkdirSync(dataDir, { recursive: true });
   const store = new EvidenceStore(join(dataDir, 'evidence.db'), {
     synchronous: config.evidence.synchronous,
+    ...(config.influx ? { spool: { maxPoints: config.influx.maxSpoolRows } } : {}),
   });
   if (config.manifest) importManifestFile(store, at(config.manifest), clock, log);
+  const series = config.influx && startSeriesForwarder(config.influx, store, clock, log);
 
   const pool = new VerifierPool({
     ...(config.verify.threads !== undefined ? { threads: config.verify.threads } : {}),
@@ -145,6 +151,7 @@ export async function startGateway(
     ingest,
     broker,
     client,
+    series,
     httpPort,
     async stop() {
       clearInterval(epochTimer);
@@ -152,11 +159,44 @@ export async function startGateway(
       await client?.stop();
       await broker.stop();
       await ingest.drain();
+      await series?.stop();
       await pool.close();
       store.close();
       log.info('gateway stopped');
     },
   };
+}
+
+function startSeriesForwarder(
+  influx: NonNullable<GatewayConfig['influx']>,
+  store: EvidenceStore,
+  clock: Clock,
+  log: Logger,
+): SeriesForwarder {
+  const influxLog = log.child({ component: 'influx' });
+  const forwarder = new SeriesForwarder({
+    spool: store.spool!,
+    sink: new InfluxSink({
+      host: influx.host,
+      port: influx.port,
+      protocol: influx.protocol,
+      database: influx.database,
+      ...(influx.username !== undefined ? { username: influx.username } : {}),
+      ...(influx.password !== undefined ? { password: influx.password } : {}),
+      requestTimeoutMs: influx.requestTimeoutMs,
+      log: influxLog,
+    }),
+    clock,
+    log: influxLog,
+    batchSize: influx.batchSize,
+    retryMaxMs: influx.retryMaxMs,
+  });
+  forwarder.start();
+  influxLog.info(
+    { host: influx.host, port: influx.port, database: influx.database, ...forwarder.status() },
+    'influx forwarder started',
+  );
+  return forwarder;
 }
 
 function importManifestFile(store: EvidenceStore, path: string, clock: Clock, log: Logger): void {

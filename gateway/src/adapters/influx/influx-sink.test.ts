@@ -1,16 +1,18 @@
 // The InfluxDB sink against a real influxd (Debian's influxdb 1.6, started here on a free loopback
 // port), fed by the real ingest pipeline, evidence store and spool. No influxd: the suite fails.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { deviceTopic, signReading, type Reading } from '@pledgeguard/protocol';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startGateway } from '../../app/gateway.js';
 import { IngestPipeline } from '../../app/ingest.js';
 import { SeriesForwarder } from '../../app/series-forwarder.js';
 import { VerifierPool } from '../../app/verifier-pool.js';
 import { DEFAULT_PLAUSIBILITY_POLICY } from '../../core/plausibility.js';
+import { configSchema } from '../../config.js';
 import { DEFAULT_SKEW_POLICY } from '../../core/skew.js';
 import {
   readingPoint,
@@ -32,6 +34,8 @@ let database: string;
 let databaseCounter = 0;
 let fleet: Fleet;
 let logLines: Array<Record<string, unknown>>;
+/** The forwarder's clock, for the age of the oldest spooled point. */
+let forwarderNowMs: number;
 const closers: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
@@ -46,16 +50,27 @@ beforeEach(async () => {
   await influxd.resume();
   dir = mkdtempSync(join(tmpdir(), 'pg-influx-'));
   database = `pg_test_${++databaseCounter}`;
-  fleet = makeFleet(3);
+  const base = makeFleet(3);
   // Device 0 watches a lot: its points carry the lot tag.
-  fleet.manifest.lots.push({
-    lotId: 'LOT-7',
-    bayId: fleet.devices[0]!.bayId,
-    commodity: 'copper cathode',
-    unitWeightGrams: '1000000',
-  });
-  (fleet.manifest.devices[0] as { lotId?: string }).lotId = 'LOT-7';
+  fleet = {
+    ...base,
+    manifest: {
+      ...base.manifest,
+      lots: [
+        {
+          lotId: 'LOT-7',
+          bayId: base.devices[0]!.bayId,
+          commodity: 'copper cathode',
+          unitWeightGrams: '1000000',
+        },
+      ],
+      devices: base.manifest.devices.map((device, i) =>
+        i === 0 ? { ...device, lotId: 'LOT-7' } : device,
+      ),
+    },
+  };
   logLines = [];
+  forwarderNowMs = CLOCK_MS;
 });
 
 afterEach(async () => {
@@ -107,7 +122,7 @@ function forwarder(store: EvidenceStore, sink: TimeSeriesSink, batchSize = 100) 
   const forward = new SeriesForwarder({
     spool: store.spool!,
     sink,
-    clock: { nowMs: () => CLOCK_MS },
+    clock: { nowMs: () => forwarderNowMs },
     log: logger(),
     batchSize,
     retryInitialMs: 20,
@@ -152,7 +167,11 @@ async function sendRange(send: Awaited<ReturnType<typeof ingestInto>>, from: num
     await Promise.all(fleet.devices.map((device) => send(device, seq)));
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -254,7 +273,11 @@ describe('InfluxDB sink', () => {
       'SELECT quantityGrams, flags, itemCount, lot FROM lot_metrics',
     );
     expect(metrics).toHaveLength(1);
-    expect(metrics[0]).toMatchObject({ quantityGrams: 9_007_199_254_740_991, flags: 5, itemCount: 0 });
+    expect(metrics[0]).toMatchObject({
+      quantityGrams: 9_007_199_254_740_991,
+      flags: 5,
+      itemCount: 0,
+    });
     expect((metrics[0]!.time as Date).getTime()).toBe(NOW);
     const types = await query<{ fieldType: string }>(sink, 'SHOW FIELD KEYS FROM lot_metrics');
     expect(types.map((row) => row.fieldType)).toEqual(['integer', 'integer', 'integer']);
@@ -279,13 +302,13 @@ describe('InfluxDB sink', () => {
       readingPoint({ ...reading, boot: 2, seq: 7, value: reading.value + 2n }),
       readingPoint({ ...reading, boot: 2, seq: 0, value: reading.value + 3n }),
     ]);
-    const rows = await query<{ value: number; seq: number; boot: string }>(
+    const rows = await query<{ time: Date; value: number; seq: number; boot: string }>(
       sink,
       'SELECT value, seq, boot FROM reading',
     );
     const identities = rows.map((row) => `${row.boot}/${row.seq}`).sort();
     expect(identities).toEqual(['1/7', '1/8', '2/0', '2/7']);
-    expect(rows.every((row) => (row.time as unknown as Date).getTime() === NOW)).toBe(true);
+    expect(rows.every((row) => row.time.getTime() === NOW)).toBe(true);
   });
 
   it('keeps accepting during an outage and backfills complete, in order, without duplicates', async () => {
@@ -302,11 +325,11 @@ describe('InfluxDB sink', () => {
     await sendRange(send, 50, 250); // every submit resolves 'accepted' while Influx is down
     expect(store.readingCount()).toBe(750);
     await until(() => forward.status().failedWrites >= 2, 'failed writes to be retried');
-    expect(forward.status().depthPoints).toBe(600);
-    expect(forward.status().oldestAgeMs).toBeGreaterThan(0);
-    expect(logLines.some((line) => line.msg === 'influx unreachable; spooling points and retrying')).toBe(
-      true,
-    );
+    forwarderNowMs = CLOCK_MS + 5_000;
+    expect(forward.status()).toMatchObject({ depthPoints: 600, oldestAgeMs: 5_000 });
+    expect(
+      logLines.some((line) => line.msg === 'influx unreachable; spooling points and retrying'),
+    ).toBe(true);
 
     await influxd.resume();
     await until(() => forward.status().depthPoints === 0, 'the backfill', 20_000);
@@ -368,5 +391,47 @@ describe('InfluxDB sink', () => {
     expect(await countsPerDevice(inner)).toEqual(
       Object.fromEntries(fleet.devices.map((device) => [device.deviceId, 30])),
     );
+  });
+
+  it('is wired into the gateway when the config has an influx section, and only then', async () => {
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(fleet.manifest));
+    const base = {
+      warehouseId: fleet.warehouseId,
+      dataDir: dir,
+      manifest: join(dir, 'manifest.json'),
+      mqtt: { embedded: { enabled: false } },
+      verify: { threads: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+    };
+    const clock = { nowMs: () => CLOCK_MS };
+    const silent = pino({ level: 'silent' });
+    const without = await startGateway(
+      { ...configSchema.parse(base), baseDir: dir },
+      silent,
+      clock,
+    );
+    expect(without.series).toBeUndefined();
+    expect(without.store.spool).toBeUndefined();
+    await without.stop();
+
+    const config = configSchema.parse({
+      ...base,
+      influx: { port: influxd.port, database, batchSize: 10, maxSpoolRows: 1_000 },
+    });
+    const gateway = await startGateway({ ...config, baseDir: dir }, silent, clock);
+    closers.push(() => gateway.stop());
+    const device = fleet.devices[0]!;
+    for (let seq = 0; seq < 25; seq++) {
+      const outcome = await gateway.ingest.submit({
+        topic: deviceTopic(fleet.warehouseId, device.deviceId, 'reading'),
+        payload: signReading(readingOf(device, seq, NOW + seq * 1_000), device.signer),
+        source: 'mqtt',
+      });
+      expect(outcome.outcome).toBe('accepted');
+    }
+    gateway.series!.writeLotMetric('LOT-7', { quantityGrams: 25_000_000_000n }, NOW);
+    await until(() => gateway.series!.status().depthPoints === 0, 'the gateway to forward');
+    expect(await countsPerDevice(influxSink())).toEqual({ [device.deviceId]: 25 });
+    expect(gateway.series!.status()).toMatchObject({ forwardedPoints: 26, droppedPoints: 0 });
   });
 });
