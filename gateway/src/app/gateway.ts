@@ -8,6 +8,7 @@ import { startHttp } from '../adapters/http/server.js';
 import { InfluxSink } from '../adapters/influx/influx-sink.js';
 import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
 import { ClientSource } from '../adapters/mqtt/client-source.js';
+import { OpcuaSource } from '../adapters/opcua/source.js';
 import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
 import type { GatewayConfig } from '../config.js';
 import { DEFAULT_PLAUSIBILITY_POLICY } from '../core/plausibility.js';
@@ -23,6 +24,8 @@ export interface RunningGateway {
   readonly broker: EmbeddedBroker;
   /** Present in client mode. */
   readonly client: ClientSource | undefined;
+  /** Present when an OPC UA PLC is configured. */
+  readonly opcua: OpcuaSource | undefined;
   /** Present when config.influx is set: the InfluxDB forwarder (status, writeLotMetric). */
   readonly series: SeriesForwarder | undefined;
   /** The HTTP port actually bound (config port 0 picks a free one). */
@@ -99,6 +102,20 @@ export async function startGateway(
       })
     : undefined;
   await client?.start();
+  const opcua = config.opcua
+    ? new OpcuaSource({
+        endpointUrl: config.opcua.endpointUrl,
+        warehouseId: config.warehouseId,
+        deviceIds: config.opcua.devices ?? store.devices().map((device) => device.deviceId),
+        security: config.opcua.security,
+        pkiDir: opcuaPkiDir(config, at),
+        silenceRebuildMs: config.opcua.silenceRebuildMs,
+        expiryWarningMs: config.opcua.expiryWarningDays * 86_400_000,
+        ingest: (topic, payload) => ingest.submit({ topic, payload, source: 'opcua' }),
+        log: log.child({ component: 'opcua' }),
+      })
+    : undefined;
+  await opcua?.start();
 
   const metrics = createMetricsRegistry({
     ingest: ingest.stats,
@@ -151,11 +168,13 @@ export async function startGateway(
     ingest,
     broker,
     client,
+    opcua,
     series,
     httpPort,
     async stop() {
       clearInterval(epochTimer);
       await http.close();
+      await opcua?.stop();
       await client?.stop();
       await broker.stop();
       await ingest.drain();
@@ -197,6 +216,11 @@ function startSeriesForwarder(
     'influx forwarder started',
   );
   return forwarder;
+}
+
+/** Where the OPC UA client keeps its certificates. */
+export function opcuaPkiDir(config: GatewayConfig, at: (path: string) => string): string {
+  return at(config.opcua?.pkiDir ?? join(config.dataDir, 'pki', 'opcua'));
 }
 
 function importManifestFile(store: EvidenceStore, path: string, clock: Clock, log: Logger): void {

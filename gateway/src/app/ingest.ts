@@ -12,6 +12,8 @@ import {
   type Code,
   type Sign1,
 } from '@pledgeguard/protocol';
+import type { KeyObject } from 'node:crypto';
+import { publicKeyObject } from '@pledgeguard/protocol/node';
 import { checkReplay } from '../core/replay.js';
 import { checkClockSkew, type SkewPolicy } from '../core/skew.js';
 import {
@@ -95,8 +97,8 @@ export class IngestPipeline {
   };
   readonly #options: IngestOptions;
   readonly #devices = new Map<string, RegisteredDevice>();
-  /** Verifier cache key per device: id, key version and the key itself, unique across registries. */
-  readonly #keyIds = new Map<string, string>();
+  /** Parsed public key per device, made on first use; a registry reload clears it. */
+  readonly #keys = new Map<string, KeyObject | null>();
   readonly #waitingForSpace: Array<() => void> = [];
   readonly #marks: Map<string, DeviceMark>;
   readonly #histories = new Map<string, TraceHistory>();
@@ -116,14 +118,8 @@ export class IngestPipeline {
   /** Re-reads the device registry (after an import, a revocation or a key rotation). */
   reloadRegistry(): void {
     this.#devices.clear();
-    this.#keyIds.clear();
-    for (const device of this.#options.store.devices()) {
-      this.#devices.set(device.deviceId, device);
-      this.#keyIds.set(
-        device.deviceId,
-        `${device.deviceId}:${device.keyVersion}:${Buffer.from(device.publicKey).toString('hex')}`,
-      );
-    }
+    this.#keys.clear();
+    for (const device of this.#options.store.devices()) this.#devices.set(device.deviceId, device);
   }
 
   device(deviceId: string): RegisteredDevice | undefined {
@@ -209,11 +205,20 @@ export class IngestPipeline {
     const shape = checkSignatureShape(sign1.alg, sign1.signature);
     if (!shape.ok) return this.#ready(ticket, quarantine(shape.code, shape.detail, sign1.kid));
     ticket.device = device;
+    const key = this.#keyOf(device);
+    if (key === null)
+      return this.#ready(
+        ticket,
+        quarantine(
+          'PG_KEY_INVALID',
+          `registered key of ${device.deviceId} is not a valid ${device.alg} key`,
+          sign1.kid,
+        ),
+      );
     this.#options.pool
       .verify({
         alg: sign1.alg,
-        keyId: this.#keyIds.get(device.deviceId) ?? '',
-        publicKey: device.publicKey,
+        key,
         message: toBeSigned(sign1.protectedBytes, sign1.payloadBytes),
         signature: sign1.signature,
       })
@@ -224,6 +229,16 @@ export class IngestPipeline {
         },
         (error: Error) => this.#fail(error),
       );
+  }
+
+  #keyOf(device: RegisteredDevice): KeyObject | null {
+    let key = this.#keys.get(device.deviceId);
+    if (key === undefined) {
+      const parsed = publicKeyObject(device.alg, device.publicKey);
+      key = parsed.ok ? parsed.value : null;
+      this.#keys.set(device.deviceId, key);
+    }
+    return key;
   }
 
   #ready(ticket: Ticket, early?: IngestOutcome): void {

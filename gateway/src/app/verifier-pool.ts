@@ -2,7 +2,7 @@
 // carries up to `batchSize` signatures, so the per-message cost of a thread hop is shared.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import verifyBatch, { type VerifyTask } from './verify-worker.js';
+import verifyBatch, { type VerifyTask } from './verify-worker.mjs';
 
 export interface VerifierPoolOptions {
   /** Worker threads; 0 verifies on the calling thread (tests, tiny sites). Default: one per core. */
@@ -27,11 +27,11 @@ export class VerifierPool {
     this.#piscina =
       threads > 0
         ? new Piscina({
-            filename: new URL('./verify-worker.ts', import.meta.url).href,
+            filename: new URL('./verify-worker.mjs', import.meta.url).href,
             minThreads: threads,
             maxThreads: threads,
-            // Workers load TypeScript through tsx, like the main process.
-            execArgv: ['--import', 'tsx'],
+            // The worker is plain JavaScript: no loader flags, a small heap per thread.
+            execArgv: [],
             // The pipeline bounds what is in flight (IngestOptions.maxInFlight); the pool never refuses.
             maxQueue: Infinity,
           })
