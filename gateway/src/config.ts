@@ -62,6 +62,21 @@ export const configSchema = z
       })
       .strict()
       .default({ embedded: { enabled: true, host: '127.0.0.1', port: 1883 }, services: [] }),
+    /** OPC UA source: a PLC serving SignedReading nodes (PROTOCOL.md section 8). */
+    opcua: z
+      .object({
+        endpointUrl: z.string().regex(/^opc\.tcp:\/\//, 'must start with opc.tcp://'),
+        security: z.enum(['sign-encrypt', 'none']).default('sign-encrypt'),
+        /** Devices on this PLC; default: every registered device. */
+        devices: z.array(id).optional(),
+        /** Client PKI (own certificate, trusted/ and rejected/ servers); default <dataDir>/pki/opcua. */
+        pkiDir: z.string().optional(),
+        silenceRebuildMs: z.number().int().min(1_000).default(15_000),
+        /** Warn when a certificate expires within this many days. */
+        expiryWarningDays: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .optional(),
     verify: z
       .object({
         /** Worker threads; 0 verifies on the main thread. Default: one per core. */

@@ -2,9 +2,13 @@
 import { pino } from 'pino';
 import { systemClock } from './ports/clock.js';
 import { ConfigError, loadConfig } from './config.js';
-import { startGateway } from './app/gateway.js';
+import { isAbsolute, join } from 'node:path';
+import { opcuaPkiDir, startGateway } from './app/gateway.js';
+import { approveCertificate, rejectedCertificates } from './adapters/opcua/trust.js';
 
 const USAGE = `usage: pledgeguard-gateway --config <file.yaml>
+       pledgeguard-gateway opcua-certs list --config <file.yaml>
+       pledgeguard-gateway opcua-certs approve <thumbprint> --config <file.yaml>
 
 Environment overrides: PG_GATEWAY_<PATH>, e.g. PG_GATEWAY_MQTT__EMBEDDED__PORT=1884.
 See gateway/README.md for every setting and its default.`;
@@ -26,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
     }
     throw error;
   }
+  if (argv[0] === 'opcua-certs') return opcuaCerts(argv, config);
   const log = pino({
     level: config.log.level,
     base: { gateway: config.gatewayId },
@@ -47,6 +52,31 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Lists refused OPC UA server certificates, or approves one by thumbprint. */
+async function opcuaCerts(argv: string[], config: ReturnType<typeof loadConfig>): Promise<void> {
+  const pkiDir = opcuaPkiDir(config, (path) =>
+    isAbsolute(path) ? path : join(config.baseDir, path),
+  );
+  if (argv[1] === 'list') {
+    const rejected = rejectedCertificates(pkiDir);
+    if (rejected.length === 0) console.log(`no rejected server certificates in ${pkiDir}/rejected`);
+    for (const certificate of rejected)
+      console.log(
+        `${certificate.thumbprint}  valid to ${certificate.validTo}  ${certificate.subject.replaceAll('\n', ', ')}`,
+      );
+    return;
+  }
+  if (argv[1] === 'approve' && argv[2] && !argv[2].startsWith('--')) {
+    const approved = await approveCertificate(undefined, pkiDir, argv[2]);
+    console.log(
+      `trusted ${approved.thumbprint} (${approved.subject.replaceAll('\n', ', ')}); restart the gateway or wait for its next reconnect`,
+    );
+    return;
+  }
+  console.error(USAGE);
+  process.exit(2);
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {
