@@ -8,7 +8,7 @@ import { startHttp } from '../adapters/http/server.js';
 import { InfluxSink } from '../adapters/influx/influx-sink.js';
 import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
 import { ClientSource } from '../adapters/mqtt/client-source.js';
-import { OpcuaSource } from '../adapters/opcua/source.js';
+import type { OpcuaSource } from '../adapters/opcua/source.js';
 import { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
 import type { GatewayConfig } from '../config.js';
 import { DEFAULT_PLAUSIBILITY_POLICY } from '../core/plausibility.js';
@@ -102,8 +102,9 @@ export async function startGateway(
       })
     : undefined;
   await client?.start();
+  // node-opcua is large: load it only for gateways that talk to a PLC.
   const opcua = config.opcua
-    ? new OpcuaSource({
+    ? new (await import('../adapters/opcua/source.js')).OpcuaSource({
         endpointUrl: config.opcua.endpointUrl,
         warehouseId: config.warehouseId,
         deviceIds: config.opcua.devices ?? store.devices().map((device) => device.deviceId),
