@@ -58,14 +58,16 @@ export async function runForge(options: ForgeRunOptions): Promise<ForgeRunResult
       child.once('error', reject);
       child.once('exit', (code) => resolve({ code, text }));
     });
-    const names = (status: 'PASS' | 'FAIL') =>
-      [...output.text.matchAll(new RegExp(`\\[${status}[^\\]]*\\] (\\w+)\\(`, 'g'))].map(
-        (m) => m[1]!,
-      );
+    // forge prints `[PASS] name() (...)`; a failure prints `[FAIL: reason]`, the shrunk sequence,
+    // then the name on a later line: every test named but not passed has failed.
+    const passed = [...output.text.matchAll(/\[PASS\] (\w+)\(/g)].map((m) => m[1]!);
+    const named = new Set(
+      [...output.text.matchAll(/\b((?:invariant|test)_\w+)\(\)/g)].map((m) => m[1]!),
+    );
     return {
       ok: output.code === 0,
-      passed: names('PASS'),
-      failed: names('FAIL'),
+      passed,
+      failed: [...named].filter((name) => !passed.includes(name)),
       output: output.text,
       durationMs: Date.now() - started,
     };

@@ -4,8 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runForge, type ForgeRunResult } from '../scripts/invariants.js';
 
-const RUNS = Number(process.env.PG_INVARIANT_RUNS ?? 48);
-const DEPTH = Number(process.env.PG_INVARIANT_DEPTH ?? 40);
+const RUNS = Number(process.env.PG_INVARIANT_RUNS ?? 64);
+const DEPTH = Number(process.env.PG_INVARIANT_DEPTH ?? 50);
 let result: ForgeRunResult;
 
 beforeAll(async () => {

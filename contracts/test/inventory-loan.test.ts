@@ -380,6 +380,21 @@ describe('poke: margin call, hysteresis, default, enforcement', () => {
     ]);
   });
 
+  it('a new call after a cure keeps an extended deadline rather than shortening it', async () => {
+    const { loanId } = await world.copperLoan();
+    await world.setPrice(usdPerTonne(7920));
+    await poke(loanId);
+    const first = (await world.loans.getLoan(loanId)).callDeadline;
+    await sendAndWait(
+      world.loans.connect(world.lender).extendCureDeadline(loanId, first + 3n * 24n * 3600n),
+    );
+    await world.setPrice(usdPerTonne(9000));
+    await poke(loanId); // cured
+    await world.setPrice(usdPerTonne(7920));
+    const receipt = await poke(loanId); // called again: now + 48 h would be earlier
+    expect(eventArgs(receipt, 'MarginCalled')[2]).toBe(first + 3n * 24n * 3600n);
+  });
+
   it('a deadline can only be extended while called (LoanWrongState)', async () => {
     const { loanId } = await world.copperLoan();
     await expectRevert(
@@ -454,6 +469,19 @@ describe('poke: margin call, hysteresis, default, enforcement', () => {
     ]);
     expect(await world.receipts.ownerOf(receiptId)).toBe(world.lender.address);
     expect(await world.loanState(loanId)).toBe(LoanState.Enforced);
+  });
+
+  it('MarginCall -> Closed: full repayment during a call lifts the lien and closes the loan', async () => {
+    const { loanId, receiptId } = await world.copperLoan();
+    await world.setPrice(usdPerTonne(7920));
+    await poke(loanId);
+    const receipt = await sendAndWait(
+      world.loans.connect(world.borrower).repay(loanId, 6_300_000n * USD),
+    );
+    expect(eventArgs(receipt, 'LoanClosed')).toEqual([loanId]);
+    expect((await world.receipts.lienOf(receiptId)).holder).toBe(
+      '0x0000000000000000000000000000000000000000',
+    );
   });
 
   it('a defaulted loan can still be repaid in full, which closes it (never back to Active)', async () => {

@@ -117,6 +117,22 @@ contract Handler {
             _attest(lot, lastSequence[lot] + 1, 1000 * TONNE, 0, 0);
             lastSequence[lot] = _sequence(lot);
         }
+        // Every run starts from DOMAIN.md's baseline on lots 0 and 1: 1,000 t, $6.3m drawn, LTV 70%.
+        for (uint256 lot = 0; lot < 2; ++lot) {
+            vm.startPrank(WAREHOUSE);
+            uint256 receiptId = receipts.issue(BORROWER, _receiptParams(lot, 1000 * TONNE));
+            vm.stopPrank();
+            receiptIds.push(receiptId);
+            vm.startPrank(LENDER);
+            uint256 loanId = loans.open(receiptId, BORROWER, _baselineTerms());
+            vm.stopPrank();
+            vm.startPrank(BORROWER);
+            loans.draw(loanId, uint128(6_300_000 * USD));
+            vm.stopPrank();
+            loanIds.push(loanId);
+            loanOfLot[lot] = loanId;
+            ghostDebt[loanId] = 6_300_000 * USD;
+        }
     }
 
     // ================================================================ actions
@@ -151,16 +167,19 @@ contract Handler {
         _afterAction();
     }
 
-    /// @notice The price reporter posts USD 5,000-11,000 per tonne.
+    /// @notice The price reporter moves the price by -25%..+25% (USD 2,000-20,000 per tonne):
+    /// enough to call, default and cure within a few moves.
     function setPrice(uint256 seed) external {
-        _submitPrice(5000 + seed % 6001);
+        (, int256 answer,,,) = feed.latestRoundData();
+        uint256 dollars = uint256(answer) / PRICE_SCALE * (7500 + seed % 5001) / 10_000;
+        _submitPrice(dollars < 2000 ? 2000 : dollars > 20_000 ? 20_000 : dollars);
         for (uint256 lot = 0; lot < LOTS; ++lot) _markNews(lot);
         _afterAction();
     }
 
-    /// @notice Time passes: one minute to 30 hours.
+    /// @notice Time passes: mostly up to 2 hours, one time in four up to 30 hours.
     function warp(uint256 seed) external {
-        vm.warp(block.timestamp + 60 + seed % 30 hours);
+        vm.warp(block.timestamp + 60 + seed % (seed % 4 == 0 ? 30 hours : 2 hours));
         for (uint256 lot = 0; lot < LOTS; ++lot) _markNews(lot);
         _afterAction();
     }
@@ -179,23 +198,13 @@ contract Handler {
         _afterAction();
     }
 
-    /// @notice The lender opens a $6.3m loan (70/75/85%, 48 h) on a lot's live receipt.
+    /// @notice The lender opens a loan (baseline terms) on a lot's live receipt.
     function open(uint256 lotSeed) external {
         uint256 lot = lotSeed % LOTS;
         uint256 receiptId = receipts.receiptOfLot(_lotKey(lot));
         if (receiptId == 0) return;
         vm.startPrank(LENDER);
-        try loans.open(
-            receiptId,
-            BORROWER,
-            IInventoryLoan.LoanTerms({
-                principal: uint128(6_300_000 * USD),
-                maxLtvBps: 7000,
-                marginCallLtvBps: 7500,
-                defaultLtvBps: 8500,
-                curePeriodSeconds: 48 hours
-            })
-        ) returns (uint256 loanId) {
+        try loans.open(receiptId, BORROWER, _baselineTerms()) returns (uint256 loanId) {
             loanIds.push(loanId);
             loanOfLot[lot] = loanId;
         } catch {}
@@ -206,7 +215,12 @@ contract Handler {
     function draw(uint256 loanSeed, uint256 amountSeed) external {
         uint256 loanId = _pickLoan(loanSeed);
         if (loanId == 0) return;
-        uint128 amount = uint128(1 + amountSeed % (7_000_000 * USD));
+        // up to the default LTV: draws land on both sides of max, and one past max that got through
+        // would show up as a call or default without news
+        IInventoryLoan.Loan memory loan = loans.getLoan(loanId);
+        uint256 limit = uint256(loan.defaultLtvBps) * _collateralValue(loan, 0) / 10_000;
+        uint256 headroom = limit > loan.debt ? limit - loan.debt : 0;
+        uint128 amount = uint128(1 + amountSeed % (headroom + 1_000 * USD));
         vm.startPrank(BORROWER);
         try loans.draw(loanId, amount) {
             ghostDebt[loanId] += amount;
@@ -254,7 +268,13 @@ contract Handler {
     function requestRelease(uint256 loanSeed, uint256 quantitySeed) external {
         uint256 loanId = _pickLoan(loanSeed);
         if (loanId == 0) return;
-        uint64 quantity = TONNE + uint64(quantitySeed % (500 * uint256(TONNE)));
+        // up to 110% of the largest release that keeps LTV at max
+        IInventoryLoan.Loan memory loan = loans.getLoan(loanId);
+        uint256 value = _collateralValue(loan, 0);
+        uint256 grams = _collateralGrams(loan);
+        uint256 keepValue = uint256(loan.debt) * 10_000 / loan.maxLtvBps;
+        uint256 releasable = value > keepValue ? grams * (value - keepValue) / value : 0;
+        uint64 quantity = uint64(1 + quantitySeed % (releasable * 11 / 10 + TONNE));
         vm.startPrank(BORROWER);
         try loans.requestRelease(loanId, quantity) {
             if (_ltvAfterReleaseAboveMax(loanId, quantity)) ++releaseLeftLtvAboveMax;
@@ -320,7 +340,7 @@ contract Handler {
     function extendCureDeadline(uint256 loanSeed, uint256 extraSeed) external {
         uint256 loanId = _pickLoan(loanSeed);
         if (loanId == 0) return;
-        uint40 deadline = loans.getLoan(loanId).callDeadline + 1 + uint40(extraSeed % 1 days);
+        uint40 deadline = loans.getLoan(loanId).callDeadline + 1 + uint40(extraSeed % 3 days);
         vm.startPrank(LENDER);
         try loans.extendCureDeadline(loanId, deadline) {} catch {}
         vm.stopPrank();
@@ -364,12 +384,23 @@ contract Handler {
     /// @dev Independent of InventoryLoan's arithmetic: debt / value(collateral - released) > max?
     function _ltvAfterReleaseAboveMax(uint256 loanId, uint64 quantity) internal view returns (bool) {
         IInventoryLoan.Loan memory loan = loans.getLoan(loanId);
+        return uint256(loan.debt) * 10_000 > uint256(loan.maxLtvBps) * _collateralValue(loan, quantity);
+    }
+
+    /// @dev min(attested, receipt) [g].
+    function _collateralGrams(IInventoryLoan.Loan memory loan) internal view returns (uint256) {
         (ICustodyOracle.Custody memory custody,) = oracle.latestCustody(loan.lotKey);
         uint64 receiptGrams = receipts.quantityGramsOf(loan.receiptId);
-        uint256 collateral = custody.quantityGrams < receiptGrams ? custody.quantityGrams : receiptGrams;
+        return custody.quantityGrams < receiptGrams ? custody.quantityGrams : receiptGrams;
+    }
+
+    /// @dev Value [token units] of the collateral less `releasedGrams` at the latest price.
+    function _collateralValue(IInventoryLoan.Loan memory loan, uint256 releasedGrams) internal view returns (uint256) {
+        uint256 grams = _collateralGrams(loan);
+        if (releasedGrams >= grams) return 0;
         (, int256 answer,,,) = feed.latestRoundData();
-        uint256 value = (collateral - quantity) * USD * uint256(answer) / (uint256(TONNE) * PRICE_SCALE);
-        return uint256(loan.debt) * 10_000 > uint256(loan.maxLtvBps) * value;
+        if (answer <= 0) return 0;
+        return (grams - releasedGrams) * USD * uint256(answer) / (uint256(TONNE) * PRICE_SCALE);
     }
 
     function _attest(uint256 lot, uint64 sequence, uint64 quantity, uint16 flags, uint256 releaseOrderId)
@@ -437,6 +468,18 @@ contract Handler {
             lotId: _lotId(lot),
             commodity: COPPER,
             quality: IWarehouseReceipt.QualityLimits(-20_000, 45_000, 800, 1800)
+        });
+    }
+
+    /// @dev DOMAIN.md defaults (max 70%, call 75%, default 85%, cure 48 h) on a $9m credit line,
+    /// so draws beyond the baseline $6.3m stay possible and LTV, not the principal, limits them.
+    function _baselineTerms() internal pure returns (IInventoryLoan.LoanTerms memory) {
+        return IInventoryLoan.LoanTerms({
+            principal: uint128(9_000_000 * USD),
+            maxLtvBps: 7000,
+            marginCallLtvBps: 7500,
+            defaultLtvBps: 8500,
+            curePeriodSeconds: 48 hours
         });
     }
 
