@@ -61,6 +61,13 @@ function publishAll(from: number, to: number, startMs: number): Promise<unknown>
   );
 }
 
+function brokerPasswords(): Map<string, string> {
+  return new Map([
+    ['gateway', GATEWAY_PASSWORD],
+    ...fleet.devices.map((d) => [d.deviceId, d.password] as [string, string]),
+  ]);
+}
+
 async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -120,6 +127,22 @@ describe('client mode against mosquitto', () => {
       expect(running.store.identities(device.deviceId).map((id) => id.seq)).toEqual(
         Array.from({ length: 80 }, (_, i) => i),
       );
+    await running.stop();
+  }, 60_000);
+
+  it('delivers again by itself after the broker restarts and forgets every session', async () => {
+    const running = await gateway();
+    const before = running.store.readingCount();
+    await broker.stop();
+    // persistence false: the restarted broker knows no session and no subscription.
+    broker = await startMosquitto(join(dir, 'mosquitto'), brokerPasswords(), broker.port);
+    await until(
+      () => devices.every((client) => client.connected) && running.client!.stats.connects >= 2,
+      30_000,
+    );
+    await publishAll(80, 100, Date.now() - 100_000);
+    await until(() => running.store.readingCount() === before + 80, 20_000);
+    expect(running.store.quarantine()).toEqual([]);
     await running.stop();
   }, 60_000);
 });

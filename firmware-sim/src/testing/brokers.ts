@@ -127,6 +127,8 @@ export function mosquittoBinary(): string {
 export async function startMosquitto(
   dir: string,
   passwords: ReadonlyMap<string, string>,
+  /** A fixed port, to restart a broker where its clients expect it; default a free one. */
+  fixedPort?: number,
 ): Promise<Mosquitto> {
   const binary = mosquittoBinary();
   mkdirSync(dir, { recursive: true });
@@ -141,7 +143,7 @@ export async function startMosquitto(
         `mosquitto_passwd failed: ${result.stderr || result.error?.message || ''} (${MOSQUITTO_MISSING})`,
       );
   }
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
