@@ -222,6 +222,33 @@ describe('IngestPipeline verdicts', () => {
     ).toMatchObject({ outcome: 'accepted' });
   });
 
+  it('accepts quarantined readings when replayed after the device key is fixed in the registry', async () => {
+    const { replayQuarantine } = await import('./quarantine-replay.js');
+    const device = fleet.devices[2]!;
+    const real = generateKeyPair('EdDSA');
+    const rekeyed = { ...device, signer: nobleSigner('EdDSA', device.deviceId, real.secretKey) };
+    const ingest = pipeline();
+    // The device was re-keyed in the field but the registry still holds the old key.
+    for (let seq = 0; seq < 3; seq++) {
+      const outcome = await ingest.submit({
+        topic: topicOf(device.deviceId),
+        payload: envelopeOf(rekeyed, seq, NOW - 10_000 + seq * 1_000),
+        source: 'mqtt',
+      });
+      expect(outcome).toMatchObject({ code: 'PG_SIG_INVALID' });
+    }
+    store.rotateKey(device.deviceId, 'EdDSA', real.publicKey, NOW);
+    const summary = await replayQuarantine(store, ingest, { nowMs: () => NOW });
+    expect(summary).toEqual({ replayed: 3, outcomes: { accepted: 3 } });
+    expect(store.identities(device.deviceId).map((id) => id.seq)).toEqual([0, 1, 2]);
+    expect(store.quarantine({ unresolved: true })).toEqual([]);
+    // Replaying again finds nothing left to do.
+    expect(await replayQuarantine(store, ingest, { nowMs: () => NOW })).toEqual({
+      replayed: 0,
+      outcomes: {},
+    });
+  });
+
   it('treats the death message as advisory, never as evidence', async () => {
     const outcome = await pipeline().submit({
       topic: topicOf(fleet.devices[0]!.deviceId, 'death'),
