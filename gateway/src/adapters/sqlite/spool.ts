@@ -25,6 +25,7 @@ interface SpoolRow {
 
 export class SqliteSeriesSpool implements SeriesSpool {
   readonly maxPoints: number;
+  readonly #db: Database.Database;
   readonly #statements;
   readonly #appendListeners = new Set<() => void>();
   readonly #overflowListeners = new Set<(dropped: number, max: number) => void>();
@@ -38,6 +39,7 @@ export class SqliteSeriesSpool implements SeriesSpool {
     if (!Number.isSafeInteger(options.maxPoints) || options.maxPoints < 1)
       throw new RangeError(`maxPoints: expected a positive integer, got ${options.maxPoints}`);
     this.maxPoints = options.maxPoints;
+    this.#db = db;
     this.#statements = {
       insert: db.prepare(
         `INSERT INTO series_spool (measurement, tags, fields, time_ns, enqueued_at_ms)
@@ -103,9 +105,10 @@ export class SqliteSeriesSpool implements SeriesSpool {
     this.#pendingAppend = false;
   }
 
+  /** Appends points in a transaction of their own (lot metrics; readings come with the evidence). */
   enqueue(points: readonly SeriesPoint[], enqueuedAtMs: number): void {
     try {
-      this.append(points, enqueuedAtMs);
+      this.#db.transaction(() => this.append(points, enqueuedAtMs))();
     } catch (error) {
       this.afterRollback();
       throw error;
