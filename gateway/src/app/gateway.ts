@@ -120,6 +120,38 @@ export async function startGateway(
 
   const metrics = createMetricsRegistry({
     ingest: ingest.stats,
+    gauges: {
+      ...(series && {
+        pg_influx_spool_depth_points: [
+          'Points waiting in the InfluxDB spool.',
+          () => series.status().depthPoints,
+        ] as const,
+        pg_influx_spool_oldest_age_seconds: [
+          'Age of the oldest point not yet in InfluxDB [s].',
+          () => series.status().oldestAgeMs / 1_000,
+        ] as const,
+      }),
+      ...(opcua && {
+        pg_opcua_readings_received: [
+          'Signed readings received from the OPC UA PLC.',
+          () => opcua.stats.envelopes,
+        ] as const,
+        pg_opcua_session_rebuilds: [
+          'OPC UA sessions rebuilt by the watchdog.',
+          () => opcua.stats.rebuilds,
+        ] as const,
+      }),
+      ...(client && {
+        pg_mqtt_client_resubscribes: [
+          'Resubscriptions by the client-mode watchdog.',
+          () => client.stats.resubscribes,
+        ] as const,
+        pg_mqtt_client_connects: [
+          'Client-mode (re)connections to the external broker.',
+          () => client.stats.connects,
+        ] as const,
+      }),
+    },
     broker: Object.assign(broker.stats, {
       get connectedClients() {
         return broker.connectedClients;
