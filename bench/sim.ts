@@ -26,6 +26,8 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 interface BrokerStats {
   readonly delivered: number;
   readonly cpuMicros: number;
+  /** Broker clock when the stats were taken [ms]: rates use it, so a stalled report is not a 0. */
+  readonly atMs: number;
   readonly clients: number;
 }
 
@@ -57,6 +59,7 @@ async function runBroker(): Promise<void> {
     const stats: BrokerStats = {
       delivered,
       cpuMicros: cpu.user + cpu.system,
+      atMs: Date.now(),
       clients: broker.connectedClients,
     };
     send({ type: 'stats', ...stats });
@@ -88,7 +91,7 @@ async function runSimulator(): Promise<void> {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let latest: BrokerStats = { delivered: 0, cpuMicros: 0, clients: 0 };
+  let latest: BrokerStats = { delivered: 0, cpuMicros: 0, clients: 0, atMs: 0 };
   const port = await new Promise<number>((resolve, reject) => {
     child.on('message', (message: { type: string; port?: number } & Partial<BrokerStats>) => {
       if (message.type === 'ready') resolve(message.port!);
@@ -144,7 +147,8 @@ async function runSimulator(): Promise<void> {
     for (let elapsed = 0; elapsed < seconds; elapsed += intervalS) {
       await new Promise((r) => setTimeout(r, Math.min(intervalS, seconds - elapsed) * 1000));
       const now = await nextStats();
-      const rate = (now.delivered - previous.delivered) / Math.min(intervalS, seconds - elapsed);
+      const rate =
+        ((now.delivered - previous.delivered) * 1000) / Math.max(1, now.atMs - previous.atMs);
       perInterval.push(rate);
       log(
         `  ${rate.toFixed(0)} readings/s delivered | online ${fleet.counters.online} | queued ${fleet.counters.queued} | rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
@@ -154,16 +158,17 @@ async function runSimulator(): Promise<void> {
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const host1 = hostCpu();
-    const broker1 = latest;
+    const broker1 = await nextStats();
+    const brokerS = (broker1.atMs - broker0.atMs) / 1000;
     const result = {
       devices,
       seconds: Number(wallS.toFixed(1)),
-      readings_per_s: Math.round((broker1.delivered - broker0.delivered) / wallS),
+      readings_per_s: Math.round((broker1.delivered - broker0.delivered) / brokerS),
       min_interval_readings_per_s: Math.round(Math.min(...perInterval)),
       signed_per_s: Math.round((fleet.signed - signed0) / wallS),
       sim_cpu_pct: Number((((cpu.user + cpu.system) / 1e6 / wallS) * 100).toFixed(1)),
       broker_cpu_pct: Number(
-        (((broker1.cpuMicros - broker0.cpuMicros) / 1e6 / wallS) * 100).toFixed(1),
+        (((broker1.cpuMicros - broker0.cpuMicros) / 1e6 / brokerS) * 100).toFixed(1),
       ),
       // The whole machine's busy CPU in the window, and what other processes used of it: the
       // simulator and its broker share two cores with whatever else runs.
