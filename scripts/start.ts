@@ -1,5 +1,6 @@
-// `npm start`: runs the whole system on embedded defaults. Parts land issue by issue; until the
-// system is complete this prints what runs and what is not there yet, and exits 0.
+// `npm start`: will run the whole system on embedded defaults (broker, chain, store, simulated
+// devices, dashboard) once every part has landed (issue 8). Until then it lists the parts, how to
+// run each built one on its own, and exits 0, so it never fails on a fresh clone.
 
 interface Part {
   readonly name: string;
@@ -8,25 +9,21 @@ interface Part {
 }
 
 const parts: Part[] = [
+  { name: 'protocol', ready: true, what: 'signed-reading wire format (protocol/PROTOCOL.md)' },
   {
-    name: 'protocol',
+    name: 'contracts',
     ready: true,
-    what: 'signed-reading wire format (COSE_Sign1), strict decoder, signers and verifiers',
-  },
-  {
-    name: 'contracts + anvil chain',
-    ready: false,
-    what: 'receipts, custody oracle, price feed, loans on a local anvil',
+    what: 'receipts, custody oracle, price feed, loans: npm run contracts:deploy -- --anvil',
   },
   {
     name: 'firmware-sim',
-    ready: false,
-    what: 'simulated signed devices over MQTT and an OPC UA PLC',
+    ready: true,
+    what: 'signed devices over MQTT and an OPC UA PLC: npm run sim -- --help',
   },
   {
     name: 'gateway ingest',
-    ready: false,
-    what: 'embedded broker, verification pipeline, SQLite evidence log',
+    ready: true,
+    what: 'broker, verification, evidence log: see gateway/README.md "Running"',
   },
   {
     name: 'gateway custody + chain feeder',
@@ -34,15 +31,20 @@ const parts: Part[] = [
     what: 'custody per lot and attestations on chain',
   },
   { name: 'dashboard', ready: false, what: 'the bank and operator web page' },
+  {
+    name: 'one-command system',
+    ready: false,
+    what: 'all of the above wired together by npm start',
+  },
 ];
 
-console.log('PledgeGuard: what `npm start` runs today');
-for (const part of parts) {
-  console.log(`  ${part.ready ? '[ready]    ' : '[not yet]  '} ${part.name}: ${part.what}`);
-}
+console.log('PledgeGuard: the parts and how far they are');
+for (const part of parts)
+  console.log(`  ${part.ready ? '[ready]  ' : '[not yet]'} ${part.name}: ${part.what}`);
 const missing = parts.filter((part) => !part.ready).length;
 if (missing > 0) {
   console.log(
-    `\n${missing} part(s) are not built yet, so there is no system to start. Run \`npm test\` to check what is.`,
+    `\n${missing} part(s) are not built yet, so npm start does not run the whole system yet.`,
   );
+  console.log('Each built part runs on its own as shown; npm test checks everything.');
 }
