@@ -143,6 +143,8 @@ async function runSimulator(): Promise<void> {
     const t0 = performance.now();
     const perInterval: number[] = [];
     let previous = broker0;
+    let previousSigned = fleet.signed;
+    let previousMs = performance.now();
     const intervalS = 5;
     for (let elapsed = 0; elapsed < seconds; elapsed += intervalS) {
       await new Promise((r) => setTimeout(r, Math.min(intervalS, seconds - elapsed) * 1000));
@@ -150,8 +152,12 @@ async function runSimulator(): Promise<void> {
       const rate =
         ((now.delivered - previous.delivered) * 1000) / Math.max(1, now.atMs - previous.atMs);
       perInterval.push(rate);
+      const signedRate =
+        ((fleet.signed - previousSigned) * 1000) / Math.max(1, performance.now() - previousMs);
+      previousSigned = fleet.signed;
+      previousMs = performance.now();
       log(
-        `  ${rate.toFixed(0)} readings/s delivered | online ${fleet.counters.online} | queued ${fleet.counters.queued} | rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
+        `  ${rate.toFixed(0)} readings/s delivered | ${signedRate.toFixed(0)} signed/s | online ${fleet.counters.online} | queued ${fleet.counters.queued} | rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
       );
       previous = now;
     }
