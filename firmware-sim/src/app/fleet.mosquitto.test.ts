@@ -74,6 +74,8 @@ describe("fleet over Debian's mosquitto (MQTT 5, password file)", () => {
       15_000,
       'readings through mosquitto',
     );
+    // The scaled warehouse clock a gateway under test must share has moved on from the start.
+    expect(fleet.warehouseNowMs()).toBeGreaterThan(fleet.engine.warehouseMs(0));
     await fleet.stop();
     await until(() => fleet.counters.acked + 3 <= received.length, 5_000, 'deliveries');
     await new Promise((r) => setTimeout(r, 200));

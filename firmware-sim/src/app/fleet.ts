@@ -70,6 +70,7 @@ export class Fleet {
   private connectTimer: NodeJS.Timeout | undefined;
   private finished!: () => void;
   private stopped = false;
+  private clockStarted = false;
   /** Resolves when the scenario's duration has been simulated. */
   readonly done: Promise<void>;
 
@@ -156,6 +157,7 @@ export class Fleet {
       await new Promise((r) => setTimeout(r, 20));
     if (this.stopped) return;
     this.wallStartMs = Date.now();
+    this.clockStarted = true;
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 20);
   }
 
@@ -168,6 +170,15 @@ export class Fleet {
       if (next < this.links.length) this.connectTimer = setTimeout(connectSome, 50);
     };
     connectSome();
+  }
+
+  /**
+   * The warehouse clock now [ms since epoch]: what a gateway under test must use as its clock, so
+   * device times of a time-scaled story are not clock skew. Stands at the start until the clock runs.
+   */
+  warehouseNowMs(): number {
+    if (!this.clockStarted) return this.engine.warehouseMs(0);
+    return this.engine.warehouseMs(Math.min(this.offsetNowMs(), this.engine.scenario.duration));
   }
 
   /** Scenario offset now [warehouse ms]. */
