@@ -1,7 +1,8 @@
 // `npm run bench:ingest`: verified-and-committed readings per second through the real gateway.
 // The gateway runs as its own process (10,000 registered devices, embedded broker, verification on
 // one worker per core, SQLite synchronous=FULL); this process publishes pre-signed Ed25519 readings
-// over MQTT QoS 1 from many device connections and counts PUBACKs, which the gateway sends only
+// over MQTT QoS 1 from many device connections (each with at most BENCH_WINDOW unacknowledged,
+// default 20) and counts PUBACKs, which the gateway sends only
 // after the evidence commit. In the same run it measures the ceiling: raw node:crypto Ed25519
 // verify/s with one worker per core. Last line: one JSON object (issue 5 bars: verified_per_s >=
 // 5,000, ratio >= 0.6, rss_mb_10k_devices <= 250).
@@ -26,6 +27,7 @@ const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 200);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2_000);
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 10_000);
 const PER_PUBLISHER = Number(process.env.BENCH_READINGS ?? 500);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 20);
 const WAREHOUSE = 'wh-bench';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -80,6 +82,7 @@ try {
     JSON.stringify({ version: 1, warehouseId: WAREHOUSE, lots: [], devices }),
   );
   const port = await freePort();
+  const httpPort = await freePort();
   const threads = availableParallelism();
   const config = writeConfig(dir, {
     warehouseId: WAREHOUSE,
@@ -87,6 +90,7 @@ try {
     manifest: './manifest.json',
     mqtt: { embedded: { host: '127.0.0.1', port } },
     verify: { threads },
+    http: { port: httpPort },
     log: { level: 'warn' },
   });
 
@@ -115,19 +119,30 @@ try {
   );
   log(`${clients.length} publishers connected`);
   const started = Date.now();
+  // Each device connection keeps at most WINDOW readings unacknowledged, as firmware with a bounded
+  // in-flight queue (MQTT 5 Receive Maximum) does; the next goes out when a PUBACK comes back.
   publishers.forEach((publisher, i) => {
     const topic = deviceTopic(WAREHOUSE, publisher.deviceId, 'reading');
-    for (const envelope of publisher.envelopes) {
+    let next = 0;
+    const send = () => {
+      const envelope = publisher.envelopes[next++];
+      if (envelope === undefined) return;
       clients[i]!.publish(topic, envelope, { qos: 1 }, (error) => {
         if (!error) acked++;
+        send();
       });
-    }
+    };
+    for (let k = 0; k < WINDOW; k++) send();
   });
   await sleep(WARMUP_MS);
   const ackedAtStart = acked;
   const measureStart = Date.now();
   await sleep(MEASURE_MS);
   const verifiedPerS = ((acked - ackedAtStart) * 1_000) / (Date.now() - measureStart);
+  const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as {
+    memoryMb: Record<string, number>;
+  };
+  log(`gateway memory under load [MB]: ${JSON.stringify(health.memoryMb)}`);
   log(
     `measured ${acked - ackedAtStart} acknowledged readings in ${MEASURE_MS} ms after ${WARMUP_MS} ms warm-up`,
   );
@@ -161,6 +176,7 @@ try {
       rss_mb_10k_devices: Math.round(rssMb),
       registered_devices: REGISTERED,
       publishers: PUBLISHERS,
+      in_flight_window: WINDOW,
       verify_threads: threads,
     }),
   );

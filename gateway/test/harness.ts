@@ -33,10 +33,24 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * Extra Node flags for the gateway process, from GATEWAY_NODE_FLAGS (not PG_GATEWAY_*: that prefix
+ * is the config override), e.g. a bounded heap: '--max-old-space-size=256 --max-semi-space-size=8'
+ * (BENCHMARKS.md, bench:ingest, compares both). Default: none.
+ */
+export const GATEWAY_NODE_FLAGS = (process.env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 export function spawnGateway(configPath: string): GatewayProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'gateway/src/main.ts'), '--config', configPath],
+    [
+      ...GATEWAY_NODE_FLAGS,
+      '--import',
+      'tsx',
+      join(repoRoot, 'gateway/src/main.ts'),
+      '--config',
+      configPath,
+    ],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { fail, ok, type Result } from './codes.js';
 import { decodeStrict, encodeDeterministic, plainBytes } from './cbor.js';
 import { readingFromMap, readingToMap, type Reading } from './reading.js';
 
-/** Largest envelope accepted, in bytes. A reading encodes to about 150. */
+/** Largest envelope accepted, in bytes. A reading encodes to about 120. */
 export const MAX_ENVELOPE_BYTES = 1024;
 
 /** [RFC 9052 4.2] COSE_Sign1 tag. */

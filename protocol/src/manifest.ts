@@ -1,5 +1,5 @@
 // The device manifest: what provisioning (firmware-sim `provision`, or a real factory) hands the
-// gateway so it can authenticate devices and verify their readings (PROTOCOL.md section 10).
+// gateway so it can authenticate devices and verify their readings (PROTOCOL.md section 9).
 // JSON; keys and hashes in lowercase hex. Parsing returns coded failures naming the bad field.
 
 import { fail, ok, type Result } from './codes.js';

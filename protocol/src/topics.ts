@@ -1,4 +1,4 @@
-// MQTT topics and OPC UA node names (PROTOCOL.md sections 5 and 6).
+// MQTT topics and OPC UA node names (PROTOCOL.md sections 7 and 8).
 
 import { ID_PATTERN } from './reading.js';
 

@@ -63,12 +63,15 @@ export async function startGateway(
     maxCommitBatch: config.ingest.maxCommitBatch,
   });
   const ingestLog = log.child({ component: 'ingest' });
-  const ingestMqtt = async (topic: string, payload: Uint8Array) => {
-    const outcome = await ingest.submit({ topic, payload, source: 'mqtt' });
-    if (outcome.outcome === 'quarantined')
-      ingestLog.warn({ topic, code: outcome.code, detail: outcome.detail }, 'reading quarantined');
-    return outcome;
-  };
+  const ingestMqtt = (topic: string, payload: Uint8Array) =>
+    ingest.submit({ topic, payload, source: 'mqtt' }).then((outcome) => {
+      if (outcome.outcome === 'quarantined')
+        ingestLog.warn(
+          { topic, code: outcome.code, detail: outcome.detail },
+          'reading quarantined',
+        );
+      return outcome;
+    });
   const broker = new EmbeddedBroker({
     warehouseId: config.warehouseId,
     host: config.mqtt.embedded.host,
@@ -167,6 +170,7 @@ export async function startGateway(
       readings: ingest.stats.accepted,
       inFlight: ingest.stats.inFlight,
       mqttClients: broker.connectedClients,
+      memoryMb: memoryMb(),
     }),
   });
   const httpPort = (http.server.address() as { port: number }).port;
@@ -249,6 +253,18 @@ function startSeriesForwarder(
     'influx forwarder started',
   );
   return forwarder;
+}
+
+function memoryMb(): Record<string, number> {
+  const usage = process.memoryUsage();
+  const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+  return {
+    rss: mb(usage.rss),
+    heapUsed: mb(usage.heapUsed),
+    heapTotal: mb(usage.heapTotal),
+    external: mb(usage.external),
+    arrayBuffers: mb(usage.arrayBuffers),
+  };
 }
 
 /** Where the OPC UA client keeps its certificates. */

@@ -99,7 +99,9 @@ export class IngestPipeline {
   readonly #devices = new Map<string, RegisteredDevice>();
   /** Parsed public key per device, made on first use; a registry reload clears it. */
   readonly #keys = new Map<string, KeyObject | null>();
-  readonly #waitingForSpace: Array<() => void> = [];
+  /** Tickets waiting for a slot, in arrival order, from #waitingHead on. */
+  #waiting: Ticket[] = [];
+  #waitingHead = 0;
   readonly #marks: Map<string, DeviceMark>;
   readonly #histories = new Map<string, TraceHistory>();
   /** Envelopes judged but not committed yet, for redelivery checks within a batch. */
@@ -131,12 +133,8 @@ export class IngestPipeline {
    * At most `maxInFlight` messages are in the pipeline: beyond that, submit waits, and so does the
    * source (no PUBACK, no socket read), which slows the publishers instead of dropping.
    */
-  async submit(message: IngestMessage): Promise<IngestOutcome> {
-    if (this.stats.inFlight >= this.#maxInFlight && !this.#failed) {
-      // Wait for a slot: #commit hands each freed slot to one waiter, in arrival order.
-      await new Promise<void>((resolve) => this.#waitingForSpace.push(resolve));
-    } else this.stats.inFlight++;
-    if (this.#failed) throw this.#failed;
+  submit(message: IngestMessage): Promise<IngestOutcome> {
+    if (this.#failed) return Promise.reject(this.#failed);
     return new Promise((resolve, reject) => {
       const ticket: Ticket = {
         message,
@@ -145,9 +143,18 @@ export class IngestPipeline {
         reject,
         ready: false,
       };
-      this.#order.push(ticket);
-      this.#prepare(ticket);
+      // Over the limit the ticket waits as a plain object (no pending async frame per message):
+      // a broker hands over whole socket reads, tens of thousands of messages in a burst.
+      if (this.stats.inFlight >= this.#maxInFlight || this.#waitingHead < this.#waiting.length)
+        this.#waiting.push(ticket);
+      else this.#admit(ticket);
     });
+  }
+
+  #admit(ticket: Ticket): void {
+    this.stats.inFlight++;
+    this.#order.push(ticket);
+    this.#prepare(ticket);
   }
 
   #prepare(ticket: Ticket): void {
@@ -434,10 +441,17 @@ export class IngestPipeline {
       this.stats.inFlight--;
       ticket.resolve(outcome);
     }
-    const free = this.#maxInFlight - this.stats.inFlight;
-    for (const wake of this.#waitingForSpace.splice(0, Math.max(0, free))) {
-      this.stats.inFlight++; // the slot is taken on the waiter's behalf
-      wake();
+    this.#admitWaiting();
+  }
+
+  #admitWaiting(): void {
+    while (this.stats.inFlight < this.#maxInFlight && this.#waitingHead < this.#waiting.length) {
+      this.#admit(this.#waiting[this.#waitingHead++]!);
+    }
+    // Drop the admitted prefix now and then, not on every commit.
+    if (this.#waitingHead > 4_096 && this.#waitingHead * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#waitingHead);
+      this.#waitingHead = 0;
     }
   }
 
@@ -467,7 +481,9 @@ export class IngestPipeline {
     this.#failed ??= new Error(`ingest stopped: ${error.message}`, { cause: error });
     for (const { ticket } of batch) ticket.reject(this.#failed);
     for (const ticket of this.#order.splice(0)) ticket.reject(this.#failed);
-    for (const wake of this.#waitingForSpace.splice(0)) wake();
+    for (const ticket of this.#waiting.splice(this.#waitingHead)) ticket.reject(this.#failed);
+    this.#waiting = [];
+    this.#waitingHead = 0;
   }
 
   /** False once the evidence log refused a write: the process must restart. */

@@ -100,7 +100,9 @@ export class EmbeddedBroker {
           return callback(new Error(`not authorized to publish ${packet.topic}`));
         }
         if (verdict === 'status') return callback(null);
-        const payload = new Uint8Array(packet.payload as Buffer);
+        // A view, not a copy: Node never reuses a socket read's buffer.
+        const buffer = packet.payload as Buffer;
+        const payload = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
         this.#options.ingest(packet.topic, payload).then(
           () => callback(null),
           // Ingest stopped (the evidence log refused a write): no PUBACK; the device resends later.
