@@ -1,23 +1,14 @@
 // Runs the gateway as a real child process, as an operator would, for crash and restart tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+// One free-port helper for every test harness in the repository.
+export { freePort } from '../../firmware-sim/src/testing/brokers.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const path = join(dir, 'gateway.yaml');

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,17 +21,7 @@ import {
 import { nodeVerifier } from '@pledgeguard/protocol/node';
 import { fromOpcuaInt64, PlcServer } from './opcua-plc.js';
 import { makeSigner } from './signers.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../testing/brokers.js';
 
 const keys = generateKeyPair('EdDSA');
 const reading: Reading = {

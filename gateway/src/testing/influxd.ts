@@ -2,9 +2,9 @@
 // loopback ports, data/meta/wal in a temp folder. apt does not start influxd; .ci/run installs it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../firmware-sim/src/testing/brokers.js';
 
 export const INFLUXD_MISSING =
   "influxd not found on PATH: install Debian's influxdb package (`apt-get install -y influxdb`; " +
@@ -105,15 +105,4 @@ export class Influxd {
     await this.halt();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
