@@ -141,8 +141,13 @@ try {
   const verifiedPerS = ((acked - ackedAtStart) * 1_000) / (Date.now() - measureStart);
   const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as {
     memoryMb: Record<string, number>;
+    readings: number;
+    commits: number;
   };
-  log(`gateway memory under load [MB]: ${JSON.stringify(health.memoryMb)}`);
+  const perCommit = (health.readings / Math.max(1, health.commits)).toFixed(0);
+  log(
+    `gateway memory under load [MB]: ${JSON.stringify(health.memoryMb)}; ${perCommit} readings per commit`,
+  );
   log(
     `measured ${acked - ackedAtStart} acknowledged readings in ${MEASURE_MS} ms after ${WARMUP_MS} ms warm-up`,
   );

@@ -89,9 +89,11 @@ export const configSchema = z
       .object({
         maxInFlight: z.number().int().min(1).default(2_000),
         maxCommitBatch: z.number().int().min(1).default(2_000),
+        /** How long a verdict may wait for others to share its commit (one fsync). [ms] */
+        commitDelayMs: z.number().int().min(0).max(1_000).default(5),
       })
       .strict()
-      .default({ maxInFlight: 2_000, maxCommitBatch: 2_000 }),
+      .default({ maxInFlight: 2_000, maxCommitBatch: 2_000, commitDelayMs: 5 }),
     evidence: z
       .object({
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),

@@ -61,6 +61,7 @@ export async function startGateway(
     plausibility: DEFAULT_PLAUSIBILITY_POLICY,
     maxInFlight: config.ingest.maxInFlight,
     maxCommitBatch: config.ingest.maxCommitBatch,
+    commitDelayMs: config.ingest.commitDelayMs,
   });
   const ingestLog = log.child({ component: 'ingest' });
   const ingestMqtt = (topic: string, payload: Uint8Array) =>
@@ -169,6 +170,7 @@ export async function startGateway(
       ok: ingest.healthy,
       readings: ingest.stats.accepted,
       inFlight: ingest.stats.inFlight,
+      commits: ingest.stats.commits,
       mqttClients: broker.connectedClients,
       memoryMb: memoryMb(),
     }),
