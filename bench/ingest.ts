@@ -137,8 +137,18 @@ try {
   await sleep(WARMUP_MS);
   const ackedAtStart = acked;
   const measureStart = Date.now();
+  const gatewayCpuStart = cpuSecondsOf(gateway.child.pid!);
+  const publisherCpuStart = process.cpuUsage();
   await sleep(MEASURE_MS);
-  const verifiedPerS = ((acked - ackedAtStart) * 1_000) / (Date.now() - measureStart);
+  const measuredS = (Date.now() - measureStart) / 1_000;
+  const verifiedPerS = (acked - ackedAtStart) / measuredS;
+  // CPU used in the window, in % of one core: where the two cores went.
+  const gatewayCpuPct = ((cpuSecondsOf(gateway.child.pid!) - gatewayCpuStart) / measuredS) * 100;
+  const publisherUsage = process.cpuUsage(publisherCpuStart);
+  const publisherCpuPct = ((publisherUsage.user + publisherUsage.system) / 1e6 / measuredS) * 100;
+  log(
+    `cpu in the window: gateway ${gatewayCpuPct.toFixed(0)}%, publisher ${publisherCpuPct.toFixed(0)}% (of one core; 200% is both cores)`,
+  );
   const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as {
     memoryMb: Record<string, number>;
     readings: number;
@@ -183,6 +193,8 @@ try {
       publishers: PUBLISHERS,
       in_flight_window: WINDOW,
       verify_threads: threads,
+      gateway_cpu_pct: Math.round(gatewayCpuPct),
+      publisher_cpu_pct: Math.round(publisherCpuPct),
     }),
   );
 } finally {
@@ -207,6 +219,12 @@ async function waitForPort(port: number): Promise<void> {
     await sleep(100);
   }
   throw new Error(`gateway did not open port ${port}`);
+}
+
+/** User + system CPU seconds of a process, all its threads (/proc/PID/stat fields 14 and 15). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
 }
 
 function rssOf(pid: number): number {
