@@ -62,10 +62,3 @@ function codeForCborError(message: string): Code {
   for (const [pattern, code] of MESSAGE_CODES) if (pattern.test(message)) return code;
   return 'PG_CBOR_MALFORMED';
 }
-
-/** A plain Uint8Array view (cborg hands out Buffer slices under Node; callers get one type everywhere). */
-export function plainBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array
-    ? bytes
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}

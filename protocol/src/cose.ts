@@ -3,7 +3,8 @@
 
 import { Tagged } from 'cborg';
 import { fail, ok, type Result } from './codes.js';
-import { decodeStrict, encodeDeterministic, plainBytes } from './cbor.js';
+import { plainBytes } from './bytes.js';
+import { decodeStrict, encodeDeterministic } from './cbor.js';
 import { readingFromMap, readingToMap, type Reading } from './reading.js';
 
 /** Largest envelope accepted, in bytes. A reading encodes to about 120. */

@@ -1,6 +1,7 @@
 // @pledgeguard/protocol: the signed-reading wire format (PROTOCOL.md). Browser-safe; the
 // node:crypto verifier and fast signer are in `@pledgeguard/protocol/node`.
 export * from './codes.js';
+export * from './bytes.js';
 export * from './reading.js';
 export * from './cose.js';
 export * from './curves.js';

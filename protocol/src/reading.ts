@@ -1,7 +1,7 @@
 // The signed reading: payload fields, kinds, units and ranges (PROTOCOL.md section 3).
 // Integers only on the wire. Values are bigint in code because they are quantities.
 
-import { plainBytes } from './cbor.js';
+import { plainBytes } from './bytes.js';
 import { fail, ok, type Result } from './codes.js';
 
 /** Reading kinds, their wire code, unit and the range a device may report. */

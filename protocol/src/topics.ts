@@ -57,6 +57,16 @@ export function opcuaNodeIds(deviceId: string) {
   } as const;
 }
 
+/** OPC UA Int64 values as node-opcua carries them: [high, low] 32-bit words, two's complement. */
+export function toOpcuaInt64(value: bigint): [number, number] {
+  const bits = BigInt.asUintN(64, value);
+  return [Number(bits >> 32n), Number(bits & 0xffff_ffffn)];
+}
+
+export function fromOpcuaInt64(words: readonly number[]): bigint {
+  return BigInt.asIntN(64, (BigInt(words[0] ?? 0) << 32n) | BigInt(words[1] ?? 0));
+}
+
 function assertId(name: string, value: string): void {
   if (!ID_PATTERN.test(value)) throw new RangeError(`${name} "${value}" must match ${ID_PATTERN}`);
 }

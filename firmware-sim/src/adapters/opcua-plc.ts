@@ -16,7 +16,13 @@ import {
   VariantArrayType,
   type UAVariable,
 } from 'node-opcua';
-import { KINDS, OPCUA_NAMESPACE_URI, opcuaNodeIds, type Reading } from '@pledgeguard/protocol';
+import {
+  KINDS,
+  OPCUA_NAMESPACE_URI,
+  opcuaNodeIds,
+  toOpcuaInt64,
+  type Reading,
+} from '@pledgeguard/protocol';
 import type { ReadingSink } from '../app/fleet.js';
 
 export type OpcuaSecurity = 'none' | 'sign-encrypt' | 'both';
@@ -38,15 +44,8 @@ interface DeviceNodes {
   readonly deviceTimeMs: UAVariable;
 }
 
-/** Int64 in node-opcua is [high, low] 32-bit words, two's complement. */
-export function toOpcuaInt64(value: bigint): [number, number] {
-  const bits = BigInt.asUintN(64, value);
-  return [Number(bits >> 32n), Number(bits & 0xffff_ffffn)];
-}
-
-export function fromOpcuaInt64(words: readonly number[]): bigint {
-  return BigInt.asIntN(64, (BigInt(words[0] ?? 0) << 32n) | BigInt(words[1] ?? 0));
-}
+// The Int64 word conversion lives with the node layout in the protocol package.
+export { fromOpcuaInt64, toOpcuaInt64 } from '@pledgeguard/protocol';
 
 export class PlcServer implements ReadingSink {
   private server: OPCUAServer | undefined;

@@ -6,6 +6,7 @@
 
 import {
   checkSignatureShape,
+  equalBytes,
   decodeSign1,
   parseDeviceTopic,
   toBeSigned,
@@ -506,8 +507,4 @@ export class IngestPipeline {
 
 function quarantine(code: Code, detail: string, deviceId?: string): IngestOutcome {
   return { outcome: 'quarantined', code, detail, ...(deviceId !== undefined ? { deviceId } : {}) };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

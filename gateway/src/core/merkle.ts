@@ -3,6 +3,7 @@
 // split at the largest power of two below n. Pure and browser-safe: the dashboard re-checks proofs.
 
 import { sha256 } from '@noble/hashes/sha2.js';
+import { equalBytes } from '@pledgeguard/protocol';
 
 export const LEAF_PREFIX = Uint8Array.of(0x00);
 const NODE_PREFIX = Uint8Array.of(0x01);
@@ -78,8 +79,4 @@ export function verifyInclusion(
     sn >>= 1;
   }
   return sn === 0 && equalBytes(hash, root);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -22,7 +22,12 @@ import {
   type DataValue,
 } from 'node-opcua';
 import type { Logger } from 'pino';
-import { OPCUA_NAMESPACE_URI, deviceTopic, opcuaNodeIds } from '@pledgeguard/protocol';
+import {
+  OPCUA_NAMESPACE_URI,
+  deviceTopic,
+  fromOpcuaInt64,
+  opcuaNodeIds,
+} from '@pledgeguard/protocol';
 import { approveCertificate, rejectedCertificates, type RejectedCertificate } from './trust.js';
 
 export interface OpcuaSourceOptions {
@@ -213,7 +218,7 @@ export class OpcuaSource {
   #onPlainValue(deviceId: string, dataValue: DataValue): void {
     const words = dataValue.value.value as number[] | null;
     if (!dataValue.statusCode.isGood() || !Array.isArray(words)) return;
-    const value = BigInt.asIntN(64, (BigInt(words[0] ?? 0) << 32n) | BigInt(words[1] ?? 0));
+    const value = fromOpcuaInt64(words);
     this.channelValues.set(deviceId, {
       deviceId,
       value,

@@ -5,7 +5,12 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { hexToBytes } from '@noble/hashes/utils.js';
-import type { DeviceManifest, ReadingKind } from '@pledgeguard/protocol';
+import {
+  equalBytes,
+  plainBytes as plain,
+  type DeviceManifest,
+  type ReadingKind,
+} from '@pledgeguard/protocol';
 import { LEAF_PREFIX, inclusionProof, merkleRoot } from '../../core/merkle.js';
 import type { CommitItem, DeviceMark, RegisteredDevice } from '../../ports/evidence-store.js';
 import { readingPoint } from '../../ports/time-series-sink.js';
@@ -525,13 +530,4 @@ function toDevice(row: DeviceRow): RegisteredDevice {
 /** core/merkle.ts leafHash on node:crypto (several times faster than pure JS on the commit path). */
 export function leafHashFast(envelope: Uint8Array): Uint8Array {
   return createHash('sha256').update(LEAF_PREFIX).update(envelope).digest();
-}
-
-/** better-sqlite3 returns Buffers; callers get plain Uint8Arrays (as the protocol package does). */
-function plain(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
