@@ -60,6 +60,12 @@ export interface IngestOptions {
   readonly commitDelayMs?: number;
   /** Messages in the pipeline (verifying, judged, or waiting for commit) before submit waits. [default 2,000] */
   readonly maxInFlight?: number;
+  /**
+   * Called with every group commit's items right after SQLite committed them, before any
+   * acknowledgement: the custody engine and the live event stream follow the evidence log here.
+   * It must not throw; it runs on the ingest thread, so keep it cheap.
+   */
+  readonly onCommitted?: (items: readonly CommitItem[]) => void;
 }
 
 export interface IngestStats {
@@ -440,6 +446,7 @@ export class IngestPipeline {
       return this.#fail(error as Error, batch);
     }
     this.stats.commits++;
+    if (items.length > 0) this.#options.onCommitted?.(items);
     for (const { item, outcome, ticket } of batch) {
       if (item?.deviceId !== undefined && item.boot !== undefined && item.seq !== undefined) {
         this.#uncommitted.delete(identityKey(item.deviceId, item.boot, item.seq));
