@@ -130,6 +130,11 @@ export class EvidenceStore {
     }
   }
 
+  /** The open database, for the other stores that share the evidence log's file and transactions. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
   close(): void {
     this.#db.close();
   }

@@ -96,4 +96,99 @@ export const MIGRATIONS: readonly string[] = [
     enqueued_at_ms INTEGER NOT NULL             -- [ms since Unix epoch], gateway clock
   ) STRICT;
   `,
+  // 2: custody and chain (docs/custody.md): attestations and the outbox, their evidence sets,
+  // the chain listener's cursor and recent block hashes, followed chain events, release orders,
+  // alerts, and the HTTP API's tokens (stored hashed).
+  `
+  CREATE TABLE attestations (
+    id               INTEGER PRIMARY KEY,
+    warehouse_id     TEXT NOT NULL,             -- the gateway's warehouse id (text)
+    bay_id           TEXT NOT NULL,
+    lot_id           TEXT NOT NULL,
+    lot_key          TEXT NOT NULL,             -- 0x keccak256(abi.encode(uint64, bytes32, bytes32))
+    sequence         INTEGER NOT NULL,          -- strictly increasing per lot (observedAt [ms])
+    quantity_grams   TEXT NOT NULL,             -- [g], decimal string
+    flags            INTEGER NOT NULL,          -- CustodyFlag bitset
+    readings_root    TEXT NOT NULL,             -- 0x RFC 6962 root of the evidence set
+    observed_at_s    INTEGER NOT NULL,          -- [unix s]
+    valid_until_s    INTEGER NOT NULL,          -- [unix s]
+    release_order_id TEXT NOT NULL DEFAULT '0', -- decimal string; 0 when none
+    proposer         TEXT NOT NULL,             -- gateway id that proposed it ('self' or a peer's)
+    own_signature    TEXT,                      -- 0x 65-byte r||s||v by this gateway's key
+    signatures       TEXT NOT NULL DEFAULT '[]',-- JSON [{ signer, signature }], collected so far
+    status           TEXT NOT NULL,             -- pending | submitted | confirmed | superseded | refused | cosigned
+    tx_hash          TEXT,
+    nonce            INTEGER,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    block_number     INTEGER,
+    created_at_ms    INTEGER NOT NULL,          -- [ms since epoch], gateway clock
+    updated_at_ms    INTEGER NOT NULL,
+    UNIQUE (lot_key, sequence)
+  ) STRICT;
+  CREATE INDEX attestations_status ON attestations (status, id);
+  CREATE INDEX attestations_lot ON attestations (lot_id, sequence);
+
+  CREATE TABLE attestation_evidence (
+    attestation_id INTEGER NOT NULL REFERENCES attestations (id),
+    position       INTEGER NOT NULL,            -- leaf index in the evidence tree
+    reading_id     INTEGER NOT NULL REFERENCES readings (id),
+    PRIMARY KEY (attestation_id, position)
+  ) STRICT;
+  CREATE INDEX attestation_evidence_reading ON attestation_evidence (reading_id);
+
+  -- Chain listener: last processed block per listener, and recent block hashes to detect reorgs.
+  CREATE TABLE chain_cursor (
+    name         TEXT PRIMARY KEY,
+    block_number INTEGER NOT NULL,
+    block_hash   TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE chain_blocks (
+    block_number INTEGER PRIMARY KEY,
+    block_hash   TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE chain_events (
+    id           INTEGER PRIMARY KEY,
+    block_number INTEGER NOT NULL,
+    block_hash   TEXT NOT NULL,
+    log_index    INTEGER NOT NULL,
+    tx_hash      TEXT NOT NULL,
+    contract     TEXT NOT NULL,                 -- CustodyOracle | InventoryLoan | WarehouseReceipt | PriceFeed
+    name         TEXT NOT NULL,                 -- event name
+    args         TEXT NOT NULL,                 -- JSON, bigints as decimal strings
+    block_time_s INTEGER NOT NULL,              -- [unix s]
+    removed      INTEGER NOT NULL DEFAULT 0,    -- 1 after a reorg dropped it
+    UNIQUE (block_hash, log_index)
+  ) STRICT;
+  CREATE INDEX chain_events_name ON chain_events (name, block_number);
+
+  CREATE TABLE release_orders (
+    order_id      TEXT PRIMARY KEY,             -- decimal string
+    loan_id       TEXT NOT NULL,
+    lot_key       TEXT,
+    grams         TEXT NOT NULL,                -- [g], decimal string
+    status        TEXT NOT NULL,                -- ordered | shipped | finalized | cancelled
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE alerts (
+    id            INTEGER PRIMARY KEY,
+    at_ms         INTEGER NOT NULL,             -- [ms since epoch], warehouse clock
+    lot_id        TEXT,
+    device_id     TEXT,
+    kind          TEXT NOT NULL,                -- e.g. flag-raised, over-receipted, cosign-disagreement
+    detail        TEXT NOT NULL,
+    cleared_at_ms INTEGER
+  ) STRICT;
+  CREATE INDEX alerts_lot ON alerts (lot_id, id);
+
+  CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,                -- bank-viewer | operator-admin | auditor | gateway-peer
+    token_hash    TEXT NOT NULL UNIQUE,         -- hex SHA-256 of the token (tokens are 256-bit random)
+    created_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER
+  ) STRICT;
+  `,
 ];
