@@ -4,7 +4,7 @@
 
 export interface CodeInfo {
   /** Which stage reports it. */
-  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest';
+  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest' | 'api';
   /** What happened, in one sentence. */
   readonly meaning: string;
   /** What the operator or firmware author should do about it. */
@@ -205,6 +205,111 @@ export const CODES = {
     stage: 'registry',
     meaning: 'A public key is not a valid point for its algorithm.',
     fix: 'Check the manifest: Ed25519 keys are 32 bytes, P-256 and secp256k1 keys SEC1 (33 or 65 bytes).',
+  },
+  PG_API_UNAUTHENTICATED: {
+    stage: 'api',
+    meaning:
+      'The HTTP API request carries no valid token (missing, malformed, unknown or revoked Authorization: Bearer).',
+    fix: 'Send `Authorization: Bearer <token>` with a token issued by `pledgeguard-gateway tokens create`.',
+  },
+  PG_API_FORBIDDEN: {
+    stage: 'api',
+    meaning:
+      "The token is valid but its role may not use this route (docs/api.md lists each route's roles).",
+    fix: 'Use a token with a sufficient role (operator-admin for writes, auditor for evidence).',
+  },
+  PG_API_NOT_FOUND: {
+    stage: 'api',
+    meaning:
+      'The route or the resource it names (loan, lot, attestation, reading, device, ...) does not exist.',
+    fix: 'Check the id and the path against docs/api.md.',
+  },
+  PG_API_BAD_REQUEST: {
+    stage: 'api',
+    meaning:
+      'The request does not match the route schema (parameter, query or body); the message names the field.',
+    fix: 'Correct the named field; the OpenAPI description at /docs lists every schema.',
+  },
+  PG_API_RATE_LIMITED: {
+    stage: 'api',
+    meaning:
+      'Too many requests from this token (or failed authentications from this address) in the window.',
+    fix: 'Wait for the retry-after header, or raise api.rateLimit for this deployment.',
+  },
+  PG_API_CONFLICT: {
+    stage: 'api',
+    meaning:
+      'The request conflicts with the current state (e.g. revoking an already revoked device, replaying a resolved quarantine row).',
+    fix: 'Reload the resource and retry only if the action still applies.',
+  },
+  PG_API_UNAVAILABLE: {
+    stage: 'api',
+    meaning:
+      'The feature the route needs is not configured on this gateway (e.g. no OPC UA PKI, no ingest for replay, no co-signing).',
+    fix: 'Configure the feature in the gateway config, or call a gateway that has it.',
+  },
+  PG_API_INTERNAL: {
+    stage: 'api',
+    meaning: 'The API failed unexpectedly; the gateway log holds the cause.',
+    fix: 'Report it with the gateway log around the time of the request.',
+  },
+  PG_COSIGN_MALFORMED: {
+    stage: 'cosign',
+    meaning:
+      'A co-signing proposal does not match the proposal schema (a field is missing or malformed).',
+    fix: 'Run the same PledgeGuard version on every gateway of the warehouse.',
+  },
+  PG_COSIGN_DOMAIN: {
+    stage: 'cosign',
+    meaning:
+      'A proposal names another chain, oracle or warehouse than this gateway is configured for.',
+    fix: 'Give every gateway of a warehouse the same chain section (chain id, CustodyOracle address, warehouse number).',
+  },
+  PG_COSIGN_UNKNOWN_PEER: {
+    stage: 'cosign',
+    meaning:
+      "The proposer's signature does not verify, or its signer is not a configured peer gateway.",
+    fix: "Add the peer's gateway address to cosign.peers, or investigate who is sending proposals.",
+  },
+  PG_COSIGN_UNKNOWN_LOT: {
+    stage: 'cosign',
+    meaning: 'The proposal attests a lot this gateway does not watch.',
+    fix: 'Import the same device manifest (lots and devices) on every gateway of the warehouse.',
+  },
+  PG_COSIGN_STALE: {
+    stage: 'cosign',
+    meaning:
+      "The proposal is not newer than what this gateway already signed for the lot, or its observation time is too far from this gateway's clock.",
+    fix: "Check the gateways' clocks (pledgeguard doctor); a late proposal is superseded by the next one.",
+  },
+  PG_COSIGN_EVIDENCE_MISSING: {
+    stage: 'cosign',
+    meaning:
+      'This gateway does not hold every reading the proposal rests on, even after waiting for late ones.',
+    fix: 'Check that both gateways receive the same devices (broker subscriptions, ACLs); the next proposal is retried.',
+  },
+  PG_COSIGN_EVIDENCE_MISMATCH: {
+    stage: 'cosign',
+    meaning:
+      'A reading in the proposal has other bytes than the reading of the same identity held here: equivocation by a device or a gateway.',
+    fix: 'Treat as a security incident: compare both evidence logs for that reading (pledgeguard verify).',
+  },
+  PG_COSIGN_ROOT_MISMATCH: {
+    stage: 'cosign',
+    meaning:
+      "The readings root rebuilt from this gateway's evidence differs from the proposed root.",
+    fix: 'Treat as a security incident: the proposer claims a root its evidence does not give.',
+  },
+  PG_COSIGN_QUANTITY_MISMATCH: {
+    stage: 'cosign',
+    meaning:
+      "The proposed quantity differs from this gateway's own estimate beyond the co-signing tolerance.",
+    fix: "Compare both gateways' lot pages; a persistent gap means one gateway is faulty or lying.",
+  },
+  PG_COSIGN_FLAGS_MISMATCH: {
+    stage: 'cosign',
+    meaning: "The proposed custody flags differ from this gateway's own flags for the lot.",
+    fix: "Compare both gateways' alerts for the lot; a persistent difference means one gateway is faulty or lying.",
   },
 } as const satisfies Record<string, CodeInfo>;
 
