@@ -191,4 +191,16 @@ export const MIGRATIONS: readonly string[] = [
     revoked_at_ms INTEGER
   ) STRICT;
   `,
+  // 3: device key history (adapters/sqlite/registry-admin.ts): every key a device has had, so
+  // readings signed before a rotation stay verifiable with the key that signed them.
+  `
+  CREATE TABLE device_keys (
+    device_id      TEXT NOT NULL,
+    key_version    INTEGER NOT NULL,
+    alg            TEXT NOT NULL,
+    public_key     BLOB NOT NULL,
+    retired_at_ms  INTEGER NOT NULL,            -- [ms since epoch]; when a rotation replaced it
+    PRIMARY KEY (device_id, key_version)
+  ) STRICT;
+  `,
 ];
