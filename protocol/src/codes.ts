@@ -4,7 +4,7 @@
 
 export interface CodeInfo {
   /** Which stage reports it. */
-  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest' | 'api';
+  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest' | 'api' | 'cosign';
   /** What happened, in one sentence. */
   readonly meaning: string;
   /** What the operator or firmware author should do about it. */
