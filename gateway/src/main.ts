@@ -1,9 +1,8 @@
 // `pledgeguard-gateway --config gateway.yaml`: runs the gateway until SIGINT or SIGTERM.
-import { pino } from 'pino';
-import { systemClock } from './ports/clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isAbsolute, join } from 'node:path';
-import { opcuaPkiDir, startGateway } from './app/gateway.js';
+import { opcuaPkiDir } from './app/gateway.js';
+import { runGateway } from './cli/start.js';
 import { approveCertificate, rejectedCertificates } from './adapters/opcua/trust.js';
 
 const USAGE = `usage: pledgeguard-gateway --config <file.yaml>
@@ -31,27 +30,7 @@ async function main(argv: string[]): Promise<void> {
     throw error;
   }
   if (argv[0] === 'opcua-certs') return opcuaCerts(argv, config);
-  const log = pino({
-    level: config.log.level,
-    base: { gateway: config.gatewayId },
-    redact: ['*.password', '*.passwordHash', '*.mqttPasswordHash'],
-  });
-  const gateway = await startGateway(config, log, systemClock);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    gateway.stop().then(
-      () => process.exit(0),
-      (error: Error) => {
-        log.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  await runGateway(config);
 }
 
 /** Lists refused OPC UA server certificates, or approves one by thumbprint. */

@@ -1,0 +1,37 @@
+// `pledgeguard start --config <file>`: the production gateway, run until SIGINT or SIGTERM. The one
+// implementation shared with gateway/src/main.ts (`pledgeguard-gateway --config`).
+import { pino, type Logger } from 'pino';
+import { startGateway, type RunningGateway } from '../app/gateway.js';
+import type { loadConfig } from '../config.js';
+import { systemClock } from '../ports/clock.js';
+
+/** The gateway's root logger: pino JSON lines on stdout, secrets redacted. */
+export function gatewayLogger(config: ReturnType<typeof loadConfig>): Logger {
+  return pino({
+    level: config.log.level,
+    base: { gateway: config.gatewayId },
+    redact: ['*.password', '*.passwordHash', '*.mqttPasswordHash'],
+  });
+}
+
+/** Starts the gateway and stops it cleanly on SIGINT/SIGTERM (exit 0, or 1 when stopping fails). */
+export async function runGateway(config: ReturnType<typeof loadConfig>): Promise<RunningGateway> {
+  const log = gatewayLogger(config);
+  const gateway = await startGateway(config, log, systemClock);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return gateway;
+}
