@@ -4,7 +4,7 @@
 
 export interface CodeInfo {
   /** Which stage reports it. */
-  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest' | 'api' | 'cosign';
+  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest' | 'api' | 'cosign' | 'audit';
   /** What happened, in one sentence. */
   readonly meaning: string;
   /** What the operator or firmware author should do about it. */
@@ -310,6 +310,36 @@ export const CODES = {
     stage: 'cosign',
     meaning: "The proposed custody flags differ from this gateway's own flags for the lot.",
     fix: "Compare both gateways' alerts for the lot; a persistent difference means one gateway is faulty or lying.",
+  },
+  PG_AUDIT_KEY_MISMATCH: {
+    stage: 'audit',
+    meaning:
+      "The device key the gateway served for a reading differs from the key in the verifier's own copy of the device manifest.",
+    fix: 'Ask the warehouse operator for the key history (`pledgeguard devices rotate` keeps it); an unexplained key is a security incident.',
+  },
+  PG_AUDIT_READING_MISMATCH: {
+    stage: 'audit',
+    meaning:
+      'The envelope the gateway served is not the reading asked for (another device or identity), or its leaf hash differs from the served leaf.',
+    fix: 'Treat as a security incident: the gateway serves evidence that does not match its own index.',
+  },
+  PG_AUDIT_PROOF_INVALID: {
+    stage: 'audit',
+    meaning:
+      "The Merkle inclusion proof does not lead from the reading's leaf hash to the root recorded on chain.",
+    fix: 'The reading is not part of the attested evidence set: do not rely on the status for this reading; report it to the operator.',
+  },
+  PG_AUDIT_NO_ATTESTATION: {
+    stage: 'audit',
+    meaning:
+      'The transaction named as the attestation holds no CustodyAttested event of the expected CustodyOracle for this lot and sequence.',
+    fix: 'Check the oracle address (--oracle) and the RPC endpoint; a gateway naming a transaction that is not its attestation is a security incident.',
+  },
+  PG_AUDIT_ROOT_MISMATCH: {
+    stage: 'audit',
+    meaning:
+      'The readings root the gateway reports differs from the root in the CustodyAttested event on chain.',
+    fix: 'Trust the chain: the gateway misreports its attestation. Report it to the operator.',
   },
 } as const satisfies Record<string, CodeInfo>;
 
