@@ -116,7 +116,8 @@ export function recoverSigner(
 }
 
 export interface CosignFollowerOptions {
-  readonly domain: TypedDataDomain & { chainId: bigint; verifyingContract: string };
+  /** The oracle's EIP-712 domain (custodyDomain(chainId, oracle)). */
+  readonly domain: TypedDataDomain;
   readonly warehouseNumber: bigint;
   /** Addresses whose proposals this gateway considers (the warehouse's other gateways). */
   readonly peerAddresses: readonly string[];
@@ -173,8 +174,8 @@ export class CosignFollower {
   async #judge(proposal: CosignProposal): Promise<Result<CosignAnswer & { ok: true }>> {
     const o = this.#o;
     if (
-      BigInt(proposal.chainId) !== o.domain.chainId ||
-      proposal.custodyOracle.toLowerCase() !== o.domain.verifyingContract.toLowerCase() ||
+      BigInt(proposal.chainId) !== BigInt(o.domain.chainId ?? -1) ||
+      proposal.custodyOracle.toLowerCase() !== String(o.domain.verifyingContract).toLowerCase() ||
       BigInt(proposal.attestation.warehouseId) !== o.warehouseNumber
     )
       return fail(
