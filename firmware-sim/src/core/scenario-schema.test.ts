@@ -21,6 +21,10 @@ describe('scenario files', () => {
         'revoked-key',
         'steady-state',
         'temperature-excursion',
+        // DOMAIN.md scenarios 1, 2 and 9 for the end-to-end suite (test/e2e)
+        'price-drop-cure',
+        'no-cure-default',
+        'redelivery',
       ].sort(),
     );
   });
