@@ -1,0 +1,78 @@
+// DOMAIN.md scenarios 8 and 9 end to end without a chain: the simulator's scenario through MQTT into
+// a real in-process gateway on the fleet's scaled clock, then the gateway's own records (quarantine
+// by code and device, stored identities) against the scenario's `expect`. The chain scenarios
+// (1-5, 7, and 8/9 on chain) are in chain-scenarios-*.test.ts.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '@pledgeguard/firmware-sim';
+import { checkExpectations, runScenario, seqGaps } from './harness.js';
+
+const scenario = (name: string) =>
+  loadScenarioFile(
+    fileURLToPath(new URL(`../../firmware-sim/scenarios/${name}.yaml`, import.meta.url)),
+  );
+
+// 4x faster than the files' 1440: these stories are about verdicts, not timing.
+const FAST = 5760;
+
+describe('scenarios without a chain: fleet -> MQTT -> gateway verdicts', () => {
+  it('8, forged signatures: every forgery is PG_SIG_INVALID for the load cell, nothing else is refused', async () => {
+    const result = await runScenario({
+      scenario: scenario('forged-signature'),
+      chain: false,
+      timeScale: FAST,
+      settleMs: 300,
+    });
+    expect(checkExpectations(result, { chain: false })).toEqual([]);
+    expect(result.verdicts[0]).toEqual({ PG_SIG_INVALID: expect.any(Number) });
+    // Forgeries every 10 min from 06:00 to 08:00: 12 of them.
+    expect(result.verdicts[0]!.PG_SIG_INVALID).toBe(12);
+    expect(result.ingest[0]!.accepted).toBeGreaterThan(500);
+  });
+
+  it('8, revoked key: after the operator revokes the door contact, its readings are PG_DEVICE_REVOKED and none is stored', async () => {
+    const result = await runScenario({
+      scenario: scenario('revoked-key'),
+      chain: false,
+      timeScale: FAST,
+      settleMs: 300,
+    });
+    expect(checkExpectations(result, { chain: false })).toEqual([]);
+    const doorIds = result.identities[0]!.get('door-b07-1')!;
+    // Before 04:00 the door reported (every 5 min plus heartbeats); afterwards nothing was accepted.
+    expect(doorIds.length).toBeGreaterThan(40);
+    const revoked = result.verdictsByDevice[0]!.get('PG_DEVICE_REVOKED')!;
+    expect([...revoked.keys()]).toEqual(['door-b07-1']);
+  });
+
+  it('8, skewed clock: the temperature sensor 15 min ahead is PG_CLOCK_SKEW, other devices are not', async () => {
+    const result = await runScenario({
+      scenario: scenario('clock-skew'),
+      chain: false,
+      timeScale: FAST,
+      settleMs: 300,
+    });
+    expect(checkExpectations(result, { chain: false })).toEqual([]);
+    expect([...result.verdictsByDevice[0]!.get('PG_CLOCK_SKEW')!.keys()]).toEqual(['temp-b07-1']);
+  });
+
+  it('9, redelivery: the same envelopes again are counted once (duplicates), never a replay or an equivocation', async () => {
+    const result = await runScenario({
+      scenario: scenario('redelivery'),
+      chain: false,
+      timeScale: FAST,
+      settleMs: 300,
+    });
+    expect(checkExpectations(result, { chain: false })).toEqual([]);
+    // 30 min of humidity readings (60 s period plus heartbeats) came again.
+    expect(result.ingest[0]!.duplicates).toBeGreaterThanOrEqual(30);
+    // Every stored identity is there once.
+    for (const ids of result.identities[0]!.values()) {
+      const keys = ids.map((id) => `${id.boot}/${id.seq}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
+    // The other devices' evidence is complete: no seq hole.
+    for (const [deviceId, ids] of result.identities[0]!)
+      if (deviceId !== 'hum-b07-1') expect(seqGaps(ids), deviceId).toEqual([]);
+  });
+});
