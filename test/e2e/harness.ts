@@ -13,9 +13,9 @@ import { startAnvil, type AnvilHandle } from '@pledgeguard/contracts/anvil';
 import { connect, pledgeGuardInterface } from '@pledgeguard/contracts/chain';
 import { deployPledgeGuard, deploymentJson, type Deployed } from '@pledgeguard/contracts/deploy';
 import { CustodyFlag, label, lotKey } from '@pledgeguard/contracts/eip712';
+import type { CUSTODY_FLAGS } from '@pledgeguard/firmware-sim';
 import {
   bootIdentities,
-  CUSTODY_FLAGS,
   Fleet,
   LOAN_STATES,
   provisionScenario,
