@@ -3,7 +3,6 @@ import { ConfigError, loadConfig } from './config.js';
 import { isAbsolute, join } from 'node:path';
 import { opcuaPkiDir } from './app/gateway.js';
 import { runGateway } from './cli/start.js';
-import { approveCertificate, rejectedCertificates } from './adapters/opcua/trust.js';
 
 const USAGE = `usage: pledgeguard-gateway --config <file.yaml>
        pledgeguard-gateway opcua-certs list --config <file.yaml>
@@ -35,6 +34,8 @@ async function main(argv: string[]): Promise<void> {
 
 /** Lists refused OPC UA server certificates, or approves one by thumbprint. */
 async function opcuaCerts(argv: string[], config: ReturnType<typeof loadConfig>): Promise<void> {
+  // node-opcua (about 80 MB) loads only for this command, not for a gateway without a PLC.
+  const { approveCertificate, rejectedCertificates } = await import('./adapters/opcua/trust.js');
   const pkiDir = opcuaPkiDir(config, (path) =>
     isAbsolute(path) ? path : join(config.baseDir, path),
   );
