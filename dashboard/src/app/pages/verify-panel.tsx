@@ -62,44 +62,46 @@ export function VerifyPanel({
               ? `${verdict.readings.length} device signatures and the Merkle root match the chain`
               : 'the evidence does not match what the chain holds'}
           </p>
-          <table class="checks">
-            <thead>
-              <tr>
-                <th>check</th>
-                <th>subject</th>
-                <th>result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {verdict.checks.map((c, i) => (
-                <tr class={c.status} key={`c${i}`}>
-                  <td>{c.kind}</td>
-                  <td>{c.subject}</td>
-                  <td title={c.detail}>
-                    {c.status === 'pass' ? '✔' : '✘'} {shortDetail(c.detail)}
-                  </td>
+          <div class="scroll">
+            <table class="checks">
+              <thead>
+                <tr>
+                  <th>check</th>
+                  <th>subject</th>
+                  <th>result</th>
                 </tr>
-              ))}
-              {verdict.readings.map((r) => (
-                <tr
-                  class={
-                    r.signature.status === 'pass' && r.proof.status === 'pass' ? 'pass' : 'fail'
-                  }
-                  key={r.readingId}
-                >
-                  <td>reading #{r.leafIndex}</td>
-                  <td>
-                    {r.deviceId} {r.summary ?? ''}
-                  </td>
-                  <td title={`${r.signature.detail}\n${r.proof.detail}`}>
-                    signature {r.signature.status === 'pass' ? '✔' : '✘'} · proof{' '}
-                    {r.proof.status === 'pass' ? '✔' : '✘'}
-                    {r.signature.status === 'fail' && ` ${r.signature.detail}`}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {verdict.checks.map((c, i) => (
+                  <tr class={c.status} key={`c${i}`}>
+                    <td>{c.kind}</td>
+                    <td>{c.subject}</td>
+                    <td title={c.detail}>
+                      {c.status === 'pass' ? '✔' : '✘'} {shortDetail(c.detail)}
+                    </td>
+                  </tr>
+                ))}
+                {verdict.readings.map((r) => (
+                  <tr
+                    class={
+                      r.signature.status === 'pass' && r.proof.status === 'pass' ? 'pass' : 'fail'
+                    }
+                    key={r.readingId}
+                  >
+                    <td>reading #{r.leafIndex}</td>
+                    <td>
+                      {r.deviceId} {r.summary ?? ''}
+                    </td>
+                    <td title={`${r.signature.detail}\n${r.proof.detail}`}>
+                      signature {r.signature.status === 'pass' ? '✔' : '✘'} · proof{' '}
+                      {r.proof.status === 'pass' ? '✔' : '✘'}
+                      {r.signature.status === 'fail' && ` ${r.signature.detail}`}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </div>
