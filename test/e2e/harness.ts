@@ -7,16 +7,23 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HDNodeWallet, Wallet, type JsonRpcProvider } from 'ethers';
 import { pino, type Logger } from 'pino';
 import { startAnvil, type AnvilHandle } from '@pledgeguard/contracts/anvil';
 import { connect, pledgeGuardInterface } from '@pledgeguard/contracts/chain';
-import { deployPledgeGuard, deploymentJson, type Deployed } from '@pledgeguard/contracts/deploy';
+import {
+  deployPledgeGuard,
+  deploymentJson,
+  type Deployed,
+  type RiskParametersConfig,
+} from '@pledgeguard/contracts/deploy';
 import { CustodyFlag, label, lotKey } from '@pledgeguard/contracts/eip712';
 import type { CUSTODY_FLAGS } from '@pledgeguard/firmware-sim';
 import {
   bootIdentities,
   Fleet,
+  loadScenarioFile,
   LOAN_STATES,
   provisionScenario,
   type FleetOptions,
@@ -58,6 +65,8 @@ export interface ScenarioOptions {
   /** Extra or replacement raw gateway config, per gateway (merged over the defaults). */
   readonly gatewayConfig?: (index: number, context: GatewayContext) => Record<string, unknown>;
   readonly observe?: FleetOptions['observe'];
+  /** InventoryLoan risk parameters; default DEFAULT_RISK_PARAMETERS (every flag a breach). */
+  readonly riskParameters?: RiskParametersConfig;
   readonly log?: Logger;
 }
 
@@ -82,6 +91,8 @@ export interface ChainEvent {
   readonly name: string;
   readonly args: Record<string, unknown>;
   readonly blockNumber: number;
+  /** [unix s] block time, i.e. warehouse time when the chain clock ran. */
+  readonly blockTimestamp: bigint;
   readonly txHash: string;
 }
 
@@ -90,6 +101,8 @@ export interface LoanView {
   readonly state: (typeof LOAN_STATES)[number];
   readonly frozen: boolean;
   readonly debt: bigint;
+  /** [g] the pledged receipt's quantity now. */
+  readonly receiptGrams: bigint;
 }
 
 export interface ScenarioResult {
@@ -185,7 +198,13 @@ export async function startScenario(options: ScenarioOptions): Promise<ScenarioR
 
     let chain: Awaited<ReturnType<typeof startChain>> | undefined;
     if (useChain) {
-      chain = await startChain(scenario, dir, gatewayCount, options.threshold ?? gatewayCount);
+      chain = await startChain(
+        scenario,
+        dir,
+        gatewayCount,
+        options.threshold ?? gatewayCount,
+        options.riskParameters,
+      );
       cleanups.push(() => chain!.anvil.stop());
       const chainClock = new ChainClock({
         provider: chain.provider,
@@ -291,7 +310,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   }
 }
 
-async function startChain(scenario: Scenario, dir: string, gateways: number, threshold: number) {
+async function startChain(
+  scenario: Scenario,
+  dir: string,
+  gateways: number,
+  threshold: number,
+  riskParameters: RiskParametersConfig | undefined,
+) {
   const anvil = await startAnvil();
   try {
     const provider = connect(anvil.rpcUrl, anvil.chainId);
@@ -309,6 +334,7 @@ async function startChain(scenario: Scenario, dir: string, gateways: number, thr
     );
     const deployed = await deployPledgeGuard(parties.admin, {
       ...(await partyRoles(parties)),
+      ...(riskParameters ? { riskParameters } : {}),
       commodities,
       gatewaySets: [
         {
@@ -361,6 +387,8 @@ function defaultGatewayConfig(
     warehouseId: scenario.warehouseId,
     gatewayId: `gw-${index + 1}`,
     dataDir: `gateway-${index + 1}`,
+    // Test data in a temp dir: no fsync per commit, so a loaded machine keeps up with the story.
+    evidence: { synchronous: 'NORMAL', epochMs: 60_000 },
     manifest: context.manifestPath,
     verify: { threads: 0, batchSize: 64 },
     // The clock is the scaled warehouse clock: a reading lags by transport time x timeScale.
@@ -449,6 +477,7 @@ export async function readChainEvents(
     address: [contracts.custodyOracle, contracts.inventoryLoan, contracts.warehouseReceipt],
   });
   const events: ChainEvent[] = [];
+  const blockTimes = new Map<number, bigint>();
   for (const log of logs) {
     let parsed;
     try {
@@ -459,10 +488,16 @@ export async function readChainEvents(
     if (!parsed) continue;
     const args: Record<string, unknown> = {};
     parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]));
+    let blockTimestamp = blockTimes.get(log.blockNumber);
+    if (blockTimestamp === undefined) {
+      blockTimestamp = BigInt((await provider.getBlock(log.blockNumber))!.timestamp);
+      blockTimes.set(log.blockNumber, blockTimestamp);
+    }
     events.push({
       name: parsed.name,
       args,
       blockNumber: log.blockNumber,
+      blockTimestamp,
       txHash: log.transactionHash,
     });
   }
@@ -515,6 +550,7 @@ async function collect(run: ScenarioRun, warehouseNumber: bigint): Promise<Scena
         state: LOAN_STATES[Number(loan.state)]!,
         frozen: loan.breachSince !== 0n,
         debt: loan.debt,
+        receiptGrams: await run.deployed.warehouseReceipt.quantityGramsOf(loan.receiptId),
       });
     }
   }
@@ -580,7 +616,7 @@ export function checkExpectations(result: ScenarioResult, options: { chain: bool
   for (const outcome of result.outcomes)
     if (!outcome.ok && !rejectedIds.has(outcome.key))
       failures.push(
-        `action ${outcome.key} (${outcome.type}) failed: ${outcome.error} ${outcome.message}`,
+        `action ${outcome.key} (${outcome.type}) failed: ${outcome.error} ${outcome.message.slice(0, 200)}`,
       );
 
   const allFlags = [...result.attestations.values()].flat().reduce((bits, a) => bits | a.flags, 0);
@@ -633,4 +669,27 @@ export function seqGaps(identities: readonly { boot: number; seq: number }[]): s
 export function loanEvents(result: ScenarioResult, receiptId: string, name: string): ChainEvent[] {
   const loanId = result.loans.get(receiptId)?.loanId;
   return result.events.filter((e) => e.name === name && e.args.loanId === loanId);
+}
+
+/** A scenario file of firmware-sim/scenarios by name. */
+export function scenarioFile(name: string): Scenario {
+  return loadScenarioFile(
+    fileURLToPath(new URL(`../../firmware-sim/scenarios/${name}.yaml`, import.meta.url)),
+  );
+}
+
+/**
+ * Runs a scenario file through simulator, gateway(s) and chain and checks its `expect`. Fails at
+ * once, saying so, while the gateway has no chain section (issue 6 wiring).
+ */
+export async function runChainScenario(
+  name: string,
+  options: Omit<ScenarioOptions, 'scenario' | 'chain'> = {},
+): Promise<{ result: ScenarioResult; failures: string[] }> {
+  if (!gatewayHasSection('chain'))
+    throw new Error(
+      'the gateway config has no `chain` section yet: it does not attest, so no chain scenario can pass (issue 6 wiring; see test/e2e/harness.ts defaultGatewayConfig)',
+    );
+  const result = await runScenario({ ...options, scenario: scenarioFile(name), chain: true });
+  return { result, failures: checkExpectations(result, { chain: true }) };
 }

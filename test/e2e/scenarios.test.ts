@@ -1,16 +1,9 @@
 // DOMAIN.md scenarios 8 and 9 end to end without a chain: the simulator's scenario through MQTT into
 // a real in-process gateway on the fleet's scaled clock, then the gateway's own records (quarantine
 // by code and device, stored identities) against the scenario's `expect`. The chain scenarios
-// (1-5, 7, and 8/9 on chain) are in chain-scenarios-*.test.ts.
-import { fileURLToPath } from 'node:url';
+// (1-5, 7, and 8/9 on chain) are in test/e2e/chain/, one file per story.
 import { describe, expect, it } from 'vitest';
-import { loadScenarioFile } from '@pledgeguard/firmware-sim';
-import { checkExpectations, runScenario, seqGaps } from './harness.js';
-
-const scenario = (name: string) =>
-  loadScenarioFile(
-    fileURLToPath(new URL(`../../firmware-sim/scenarios/${name}.yaml`, import.meta.url)),
-  );
+import { checkExpectations, runScenario, scenarioFile as scenario, seqGaps } from './harness.js';
 
 // 4x faster than the files' 1440: these stories are about verdicts, not timing.
 const FAST = 5760;
