@@ -35,8 +35,12 @@ describe('pledgeguard devices', () => {
   });
 
   it('refuses a manifest that silently changes a key (exit 1) or names another warehouse (exit 2)', async () => {
-    const changed = structuredClone(fleet.manifest);
-    changed.devices[0]!.publicKey = bytesToHex(generateKeyPair('EdDSA').publicKey);
+    const changed = {
+      ...fleet.manifest,
+      devices: fleet.manifest.devices.map((entry, i) =>
+        i === 0 ? { ...entry, publicKey: bytesToHex(generateKeyPair('EdDSA').publicKey) } : entry,
+      ),
+    };
     const file = join(site.dir, 'changed.json');
     writeFileSync(file, JSON.stringify(changed));
     const refused = await cli('devices', 'import', file);

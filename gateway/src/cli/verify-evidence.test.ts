@@ -234,8 +234,12 @@ describe('verifyReadingEvidence', () => {
       provider,
     );
     expect(failedCodes(relabelled)).toEqual(['PG_AUDIT_READING_MISMATCH']);
-    const manifest = structuredClone(fleet.manifest);
-    manifest.devices[0]!.publicKey = bytesToHex(generateKeyPair('EdDSA').publicKey);
+    const manifest = {
+      ...fleet.manifest,
+      devices: fleet.manifest.devices.map((entry, i) =>
+        i === 0 ? { ...entry, publicKey: bytesToHex(generateKeyPair('EdDSA').publicKey) } : entry,
+      ),
+    };
     const otherKey = await verifyReadingEvidence(evidence[0]!, provider, { manifest });
     expect(failedCodes(otherKey)).toEqual(['PG_AUDIT_KEY_MISMATCH']);
   });
