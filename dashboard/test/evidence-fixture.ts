@@ -50,6 +50,8 @@ export function signedReadings(
 
 export interface AttestationFields {
   id: string;
+  bayIdBytes32?: string;
+  lotIdBytes32?: string;
   lotKey: string;
   warehouseId: bigint;
   sequence: bigint;
@@ -81,6 +83,8 @@ export function buildEvidence(
       observedAtS: attestation.observedAtS,
       lotKey: attestation.lotKey,
       warehouseId: attestation.warehouseId.toString(),
+      ...(attestation.bayIdBytes32 ? { bayIdBytes32: attestation.bayIdBytes32 } : {}),
+      ...(attestation.lotIdBytes32 ? { lotIdBytes32: attestation.lotIdBytes32 } : {}),
       txHash: chain.txHash,
     },
     chain: {

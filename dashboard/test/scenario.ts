@@ -87,6 +87,8 @@ export async function seedLot(
     readings,
     {
       id: attestationId,
+      bayIdBytes32: lot.bayIdBytes32,
+      lotIdBytes32: lot.lotIdBytes32,
       lotKey: lot.key,
       warehouseId: 7n,
       sequence: attested.sequence,

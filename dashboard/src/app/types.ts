@@ -28,7 +28,8 @@ export interface Loan {
   debt: string;
   state: LoanState;
   frozen: boolean;
-  ltvBps: number | string;
+  /** Last LTV a chain event reported; null before the first. */
+  ltvBps: number | string | null;
   maxLtvBps: number | string;
   marginCallLtvBps: number | string;
   defaultLtvBps: number | string;
@@ -36,7 +37,7 @@ export interface Loan {
 }
 
 export interface LotAttestationSummary {
-  id: string;
+  id: string | number;
   sequence: string;
   quantityGrams: string;
   flags: number;
@@ -71,7 +72,7 @@ export interface Series {
 }
 
 export interface Attestation {
-  id: string;
+  id: string | number;
   sequence: string;
   quantityGrams: string;
   flags: number;

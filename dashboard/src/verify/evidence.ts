@@ -4,6 +4,7 @@
 // reported, so the page can show what was checked, not only the verdict.
 
 import { ALGS, type Alg } from '@pledgeguard/protocol';
+import { AbiCoder, keccak256 } from 'ethers';
 import { bytesToHex, hexToBytes, sameBytes } from './hex.js';
 import { leafHash, rootFromInclusionProof, treeRoot } from './merkle.js';
 import { checkEnvelopeSignature } from './signature.js';
@@ -11,7 +12,7 @@ import { checkEnvelopeSignature } from './signature.js';
 /** `GET /api/v1/attestations/:id/evidence` (docs/api.md). */
 export interface EvidenceResponse {
   attestation: {
-    id: string;
+    id: string | number;
     sequence: string;
     quantityGrams: string;
     flags: number;
@@ -34,7 +35,7 @@ export interface EvidenceResponse {
 }
 
 export interface EvidenceReading {
-  readingId: string;
+  readingId: string | number;
   deviceId: string;
   alg: string;
   publicKeyHex: string;
@@ -68,7 +69,7 @@ export interface Check {
 }
 
 export interface ReadingVerdict {
-  readingId: string;
+  readingId: string | number;
   deviceId: string;
   leafIndex: number;
   signature: Check;
@@ -203,6 +204,25 @@ function chainChecks(
       `chain ${chain.readingsRoot}, rebuilt ${rebuilt ? bytesToHex(rebuilt) : 'none'}`,
     ),
   );
+  if (a.bayIdBytes32 && a.lotIdBytes32) {
+    // The lot key on chain must be the one of the warehouse, bay and lot the gateway names.
+    const recomputed = keccak256(
+      AbiCoder.defaultAbiCoder().encode(
+        ['uint64', 'bytes32', 'bytes32'],
+        [BigInt(a.warehouseId), a.bayIdBytes32, a.lotIdBytes32],
+      ),
+    );
+    const same = recomputed.toLowerCase() === chain.lotKey.toLowerCase();
+    checks.push(
+      (same ? pass : fail)(
+        'lot-key',
+        `warehouse ${a.warehouseId}, bay and lot ids`,
+        same
+          ? `keccak256 gives ${recomputed}`
+          : `keccak256 gives ${recomputed}, chain ${chain.lotKey}`,
+      ),
+    );
+  }
   const fields: [string, string, string][] = [
     ['lot key', chain.lotKey.toLowerCase(), a.lotKey.toLowerCase()],
     ['sequence', chain.sequence.toString(), a.sequence],

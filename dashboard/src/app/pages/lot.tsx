@@ -65,7 +65,7 @@ export function LotPage({ gatewayIndex, lotId }: { gatewayIndex: number; lotId: 
             Latest status on chain: {formatTonnes(BigInt(latest.quantityGrams))}, flags{' '}
             {latest.flagNames.length ? latest.flagNames.join(', ') : 'none'}
           </h2>
-          <VerifyPanel client={client} attestationId={latest.id} key={latest.id} />
+          <VerifyPanel client={client} attestationId={String(latest.id)} key={latest.id} />
         </div>
       )}
       {details.error && <p class="error">{details.error}</p>}

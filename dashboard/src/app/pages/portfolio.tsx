@@ -126,7 +126,7 @@ function LoanCard({
   const maxBps = onChain?.maxLtvBps ?? Number(loan.maxLtvBps);
   const callBps = onChain?.marginCallLtvBps ?? Number(loan.marginCallLtvBps);
   const defaultBps = onChain?.defaultLtvBps ?? Number(loan.defaultLtvBps);
-  const ltvBps = Number(loan.ltvBps);
+  const ltvBps = loan.ltvBps === null ? null : Number(loan.ltvBps);
   const debt = onChain?.debt ?? BigInt(loan.debt);
   const deadlineS = onChain ? onChain.callDeadlineS || null : loan.cureDeadlineS;
   const lot = row.lot;
@@ -182,24 +182,26 @@ function LoanCard({
 
 /** LTV against its thresholds; the scale ends a little past the default level. */
 export function LtvBar(props: {
-  ltvBps: number;
+  ltvBps: number | null;
   maxBps: number;
   callBps: number;
   defaultBps: number;
 }) {
-  const scale = Math.max(props.defaultBps * 1.15, props.ltvBps * 1.02, 1);
+  const ltv = props.ltvBps ?? 0;
+  const scale = Math.max(props.defaultBps * 1.15, ltv * 1.02, 1);
   const pct = (bps: number) => `${Math.min(100, (bps / scale) * 100).toFixed(2)}%`;
+  const ltvText = props.ltvBps === null ? '—' : formatBps(BigInt(props.ltvBps));
   const level =
-    props.ltvBps >= props.defaultBps
+    ltv >= props.defaultBps
       ? 'default'
-      : props.ltvBps >= props.callBps
+      : ltv >= props.callBps
         ? 'call'
-        : props.ltvBps > props.maxBps
+        : ltv > props.maxBps
           ? 'over'
           : 'ok';
   return (
-    <div class="ltv" data-testid="ltv" title={`LTV ${formatBps(BigInt(props.ltvBps))}`}>
-      <div class={`ltv-fill ltv-${level}`} style={{ width: pct(props.ltvBps) }} />
+    <div class="ltv" data-testid="ltv" title={`LTV ${ltvText}`}>
+      <div class={`ltv-fill ltv-${level}`} style={{ width: pct(ltv) }} />
       <i
         class="tick tick-max"
         style={{ left: pct(props.maxBps) }}
@@ -216,7 +218,7 @@ export function LtvBar(props: {
         title={`default ${formatBps(BigInt(props.defaultBps))}`}
       />
       <span class="ltv-label">
-        LTV {formatBps(BigInt(props.ltvBps))} · max {formatBps(BigInt(props.maxBps))} · call{' '}
+        LTV {ltvText} · max {formatBps(BigInt(props.maxBps))} · call{' '}
         {formatBps(BigInt(props.callBps))} · default {formatBps(BigInt(props.defaultBps))}
       </span>
     </div>
