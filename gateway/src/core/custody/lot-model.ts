@@ -106,7 +106,7 @@ export class LotModel {
   readonly #devices = new Map<string, DeviceState>();
   /** Flag name -> reason key -> latch. */
   readonly #latches = new Map<CustodyFlagName, Map<string, Latch>>();
-  /** Flag-raising readings since the last attestation (tamper, door, RFID events, gaps, excursions). */
+  /** Flag readings since the last attestation: tamper and door set or changed, RFID events, gaps, excursions. */
   #flagged: Array<{ reading: ReadingRef; revision: number }> = [];
   readonly #orders = new Map<bigint, OrderState>();
   /** Reference for drops [g]; undefined until the first attestation. */
@@ -190,8 +190,12 @@ export class LotModel {
         detail: `readings missing before (${reading.boot}, ${reading.seq})`,
       });
     }
-    const newest = after(reading, state.latest.get(reading.kind));
+    const previous = state.latest.get(reading.kind);
+    const newest = after(reading, previous);
     if (newest) state.latest.set(reading.kind, reading);
+    // Door and tamper matter when set or changed; a periodic "still closed" is only the latest state.
+    const binaryEvent =
+      reading.value === 1n || (previous !== undefined && previous.value !== reading.value);
 
     switch (reading.kind) {
       case 'weight': {
@@ -211,12 +215,12 @@ export class LotModel {
         if (after(reading, state.rfidCount)) state.rfidDelta += reading.value;
         break;
       case 'tamper':
-        this.#flag(reading);
+        if (binaryEvent) this.#flag(reading);
         if (newest) state.tampered = reading.value === 1n;
         if (reading.value === 1n) this.#latchTamper(deviceId);
         break;
       case 'door':
-        this.#flag(reading);
+        if (binaryEvent) this.#flag(reading);
         break;
       case 'temperature':
       case 'humidity':
