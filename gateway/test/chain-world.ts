@@ -1,12 +1,12 @@
 // Test world for the chain adapter: the contracts' test world (fresh anvil, everything deployed)
-// with this gateway's key as the warehouse's only gateway (1-of-1), an evidence log in a temp dir,
+// with this gateway's key added to the warehouse's gateways (threshold 1), an evidence log in a temp dir,
 // the outbox over it, and helpers to make drafts and read what landed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { custodyDomain, label, lotKey } from '@pledgeguard/contracts/eip712';
-import { anvilAccount } from '@pledgeguard/contracts/chain';
+import { anvilAccount, sendAndWait } from '@pledgeguard/contracts/chain';
 import { createWorld, WAREHOUSE_ID, type World } from '../../contracts/test/fixture.js';
 import { EvidenceStore } from '../src/adapters/sqlite/evidence-store.js';
 import {
@@ -54,9 +54,15 @@ export async function createChainWorld(): Promise<ChainWorld> {
   const dbPath = join(dir, 'evidence.db');
   const keyHex = anvilAccount(connectOnly(), GATEWAY_ACCOUNT).privateKey;
   const key = GatewayKey.fromHex(keyHex);
-  const world = await createWorld({
-    gatewaySets: [{ warehouseId: WAREHOUSE_ID, gateways: [key.address], threshold: 1 }],
-  });
+  const world = await createWorld();
+  // The world's three gateways and this one, any one enough: the world's helpers keep working.
+  await sendAndWait(
+    world.oracle.rotateGateways(
+      WAREHOUSE_ID,
+      [...world.gateways.slice(0, 3).map((gateway) => gateway.address), key.address],
+      1,
+    ),
+  );
   const store = new EvidenceStore(dbPath, { synchronous: 'NORMAL' });
   const outbox = new AttestationOutbox(store.database, systemClock);
   const log = pino({ level: process.env.PG_TEST_LOG ?? 'silent' });
