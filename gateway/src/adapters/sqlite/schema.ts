@@ -203,4 +203,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, key_version)
   ) STRICT;
   `,
+  // 4: the HTTP API's lot series (adapters/http/sqlite-data.ts): a covering index so a time
+  // range of one device's readings of one kind is a range scan (1,000,000 readings in ~0.5 s).
+  `
+  CREATE INDEX readings_device_kind_time ON readings (device_id, kind, device_time_ms, value);
+  `,
 ];
