@@ -115,6 +115,10 @@ export class LotModel {
   /** Gateway time the model started watching [ms]: the offline baseline of silent devices. */
   readonly #startedAtMs: number;
   #revision = 0;
+  /** Evidence and figures depend only on what was observed: kept per revision. */
+  #cache:
+    | { revision: number; evidence: ReadingRef[]; weightGrams?: bigint; rfidGrams?: bigint }
+    | undefined;
 
   constructor(definition: LotDefinition, startedAtMs: number) {
     this.definition = definition;
@@ -370,7 +374,8 @@ export class LotModel {
       for (const [kind, run] of state.excursions) this.#checkExcursion(deviceId, kind, run);
     }
 
-    const { weightGrams, rfidGrams } = this.#figures();
+    const cache = this.#cached();
+    const { weightGrams, rfidGrams } = cache;
     const known = weightGrams !== undefined || rfidGrams !== undefined;
     const sensed = weightGrams ?? rfidGrams ?? 0n;
     const quantityGrams = sensed > 0n ? sensed : 0n;
@@ -410,10 +415,16 @@ export class LotModel {
       flags,
       reasons,
       offlineDevices,
-      evidence: this.#evidence(),
+      evidence: cache.evidence,
       ...(releaseOrderId !== undefined ? { releaseOrderId } : {}),
       revision: this.#revision,
     };
+  }
+
+  #cached(): { evidence: ReadingRef[]; weightGrams?: bigint; rfidGrams?: bigint } {
+    if (this.#cache?.revision !== this.#revision)
+      this.#cache = { revision: this.#revision, evidence: this.#evidence(), ...this.#figures() };
+    return this.#cache;
   }
 
   /** Weight and RFID figures [g]; each undefined until every device of its kind has reported. */
