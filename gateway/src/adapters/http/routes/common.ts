@@ -1,5 +1,6 @@
 // What every route file shares: the typed instance, the context the API hands its routes, the
 // standard responses (every error is ErrorBody) and the mapping of action results to errors.
+import type { ServerResponse } from 'node:http';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
