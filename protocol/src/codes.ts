@@ -4,7 +4,8 @@
 
 export interface CodeInfo {
   /** Which stage reports it. */
-  readonly stage: 'decode' | 'verify' | 'registry' | 'ingest' | 'api' | 'cosign' | 'audit';
+  readonly stage:
+    'decode' | 'verify' | 'registry' | 'ingest' | 'api' | 'cosign' | 'audit' | 'chain';
   /** What happened, in one sentence. */
   readonly meaning: string;
   /** What the operator or firmware author should do about it. */
@@ -340,6 +341,29 @@ export const CODES = {
     meaning:
       'The readings root the gateway reports differs from the root in the CustodyAttested event on chain.',
     fix: 'Trust the chain: the gateway misreports its attestation. Report it to the operator.',
+  },
+  PG_CHAIN_UNAVAILABLE: {
+    stage: 'chain',
+    meaning:
+      'The chain node did not answer (connection refused or reset, timeout, server error); the gateway retries with backoff and nothing queued is lost.',
+    fix: 'Check chain.rpcUrl and the node; queued attestations land in order once it answers again.',
+  },
+  PG_CHAIN_REVERTED: {
+    stage: 'chain',
+    meaning:
+      'A contract call or transaction reverted; the detail names the decoded custom error (e.g. CustodyAttestationExpired).',
+    fix: 'Read the named error in contracts/README.md; an attestation refused for good is marked refused in the outbox with this reason.',
+  },
+  PG_CHAIN_NONCE: {
+    stage: 'chain',
+    meaning:
+      "The node refused a transaction's nonce or its replacement fee (nonce too low, replacement underpriced).",
+    fix: "Make sure no other process sends from the gateway's chain account; the submitter reconciles with the chain by itself.",
+  },
+  PG_CHAIN_REJECTED: {
+    stage: 'chain',
+    meaning: 'The node refused a request for another reason (e.g. insufficient funds for gas).',
+    fix: "Fund the gateway's chain account and check the node's logs for the named reason.",
   },
 } as const satisfies Record<string, CodeInfo>;
 
