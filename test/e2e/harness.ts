@@ -19,6 +19,7 @@ import {
   type RiskParametersConfig,
 } from '@pledgeguard/contracts/deploy';
 import { CustodyFlag, label, lotKey } from '@pledgeguard/contracts/eip712';
+import { hashMqttPassword } from '@pledgeguard/protocol/node';
 import type { CUSTODY_FLAGS } from '@pledgeguard/firmware-sim';
 import {
   bootIdentities,
@@ -395,7 +396,7 @@ function defaultGatewayConfig(
     skew: {
       maxAheadMs: 60_000,
       maxBehindMs: 48 * 3_600_000,
-      maxLiveBehindMs: Math.max(60_000, 500 * scenario.timeScale),
+      maxLiveBehindMs: Math.max(60_000, 2_000 * scenario.timeScale), // 2 wall seconds of lag
       maxStepBackMs: 2_000,
     },
     http: { host: '127.0.0.1', port: context.httpPorts[index] },
@@ -403,13 +404,19 @@ function defaultGatewayConfig(
       index === 0
         ? {
             embedded: { enabled: true, host: '127.0.0.1', port: context.brokerPort },
-            services: [],
+            // The other gateways subscribe to this broker as service accounts.
+            services: context.httpPorts.slice(1).map((_, i) => ({
+              username: `gw-${i + 2}`,
+              passwordHash: hashMqttPassword(servicePassword(i + 2)),
+            })),
           }
         : {
             embedded: { enabled: false },
             client: {
               url: `mqtt://127.0.0.1:${context.brokerPort}`,
-              protocolVersion: 4,
+              username: `gw-${index + 1}`,
+              password: servicePassword(index + 1),
+              protocolVersion: 4, // aedes speaks MQTT 3.1.1 only
             },
           },
   };
@@ -450,6 +457,11 @@ function defaultGatewayConfig(
         .map((port) => `http://127.0.0.1:${port}`),
     };
   return config;
+}
+
+/** A test-only MQTT password of gateway `n` at the first gateway's broker. */
+function servicePassword(n: number): string {
+  return `e2e-gateway-${n}-password`;
 }
 
 /** Without a chain only operator actions apply (a revoked device). */
