@@ -1,6 +1,7 @@
 // The `pledgeguard` command tree (commander). Every command has a description and `--help`;
 // cli.test.ts walks this tree so a command without help fails the build.
 import { Command, CommanderError } from 'commander';
+import { registerBackup } from './backup.js';
 import { registerCerts } from './certs.js';
 import { cliConfig } from './context.js';
 import { registerDeploy } from './deploy.js';
@@ -48,6 +49,7 @@ export function buildProgram(out: Output = processOutput): Command {
   registerDeploy(program, out);
   registerTokens(program, out);
   registerDoctor(program, out);
+  registerBackup(program, out);
 
   // Usage errors exit 2 (commander's own default is 1).
   const exitOverride = (command: Command) => {

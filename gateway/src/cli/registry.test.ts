@@ -135,6 +135,20 @@ describe('pledgeguard devices', () => {
   });
 });
 
+describe('pledgeguard backup', () => {
+  it('copies the evidence log online into a file that opens with the same devices', async () => {
+    const file = join(site.dir, 'backup.db');
+    const result = await cli('backup', file);
+    expect(result.code).toBe(0);
+    const copy = new EvidenceStore(file);
+    expect(copy.devices().map((device) => device.deviceId)).toEqual(
+      fleet.devices.map((device) => device.deviceId),
+    );
+    copy.close();
+    expect((await cli('backup', file)).code).toBe(1);
+  });
+});
+
 describe('pledgeguard tokens', () => {
   it('creates a token shown once and stored only as its SHA-256; lists and revokes it', async () => {
     const created = await cli('tokens', 'create', '--name', 'bank-a', '--role', 'auditor');
