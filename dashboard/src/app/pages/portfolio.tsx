@@ -3,7 +3,7 @@
 import { useEffect, useMemo } from 'preact/hooks';
 import { formatBps, formatCountdown, formatTonnes, formatUsd } from '../../format.js';
 import type { ApiClient } from '../api.js';
-import { providerFor, readLoan, type ChainLoan } from '../chain.js';
+import type { ChainLoan } from '../chain.js';
 import { infoOf, must, useApp } from '../context.js';
 import { useLive, useLoad, useNowS } from '../hooks.js';
 import type { Info, Loan, Lot } from '../types.js';
@@ -53,6 +53,9 @@ async function loadChain(
   rpcOverride: string,
 ): Promise<Map<string, ChainLoan | string>> {
   const out = new Map<string, ChainLoan | string>();
+  if (rows.length === 0) return out;
+  // ethers loads after the first paint: the cards render from the gateways' data first.
+  const { providerFor, readLoan } = await import('../chain.js');
   await Promise.all(
     rows.map(async (row) => {
       try {
@@ -86,6 +89,16 @@ export function PortfolioPage() {
       performance.mark('pg-portfolio-ready');
     }
   }, [loaded.data, rows.length]);
+  useEffect(() => {
+    if (
+      chain.data &&
+      rows.length > 0 &&
+      rows.every((r) => chain.data!.has(r.key)) &&
+      performance.getEntriesByName('pg-portfolio-chain').length === 0
+    ) {
+      performance.mark('pg-portfolio-chain');
+    }
+  }, [chain.data, rows.length]);
 
   return (
     <section>

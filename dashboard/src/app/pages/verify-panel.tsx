@@ -2,14 +2,8 @@
 // CustodyAttested event read from the chain, and shows every check.
 import { useState } from 'preact/hooks';
 import { shortHex } from '../../format.js';
-import {
-  readChainAttestation,
-  verifyEvidence,
-  type EvidenceResponse,
-  type Verdict,
-} from '../../verify/index.js';
+import type { EvidenceResponse, Verdict } from '../../verify/index.js';
 import type { ApiClient } from '../api.js';
-import { providerFor } from '../chain.js';
 import { infoOf, useApp } from '../context.js';
 
 export function VerifyPanel({
@@ -33,6 +27,11 @@ export function VerifyPanel({
         `/attestations/${encodeURIComponent(attestationId)}/evidence`,
       );
       if (!evidence.ok) throw new Error(`${evidence.error.code}: ${evidence.error.message}`);
+      // The verifier (noble curves, CBOR, ethers) loads on first use.
+      const [{ readChainAttestation, verifyEvidence }, { providerFor }] = await Promise.all([
+        import('../../verify/index.js'),
+        import('../chain.js'),
+      ]);
       const info = await infoOf(client);
       const provider = providerFor(rpcOverride || info.rpcUrl, BigInt(info.chainId));
       const chain = await readChainAttestation(provider, evidence.value);
