@@ -20,7 +20,14 @@ import {
   type DeviceManifest,
 } from '../protocol/src/index.js';
 import { hashMqttPassword, nodeSigner } from '../protocol/src/node.js';
-import { freePort, spawnGateway, writeConfig } from '../gateway/test/harness.js';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import {
+  GATEWAY_NODE_FLAGS,
+  freePort,
+  repoRoot,
+  spawnGateway,
+  writeConfig,
+} from '../gateway/test/harness.js';
 
 const REGISTERED = Number(process.env.BENCH_DEVICES ?? 10_000);
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 200);
@@ -29,6 +36,8 @@ const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 10_000);
 const PER_PUBLISHER = Number(process.env.BENCH_READINGS ?? 500);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 20);
 const WAREHOUSE = 'wh-bench';
+/** 'dist' (default): the compiled gateway, as it ships (`npm run build` first); 'tsx': the sources. */
+const GATEWAY_FROM = process.env.BENCH_GATEWAY ?? 'dist';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'pg-bench-ingest-'));
@@ -95,10 +104,19 @@ try {
   });
 
   // ---- the gateway, as its own process ----
-  const gateway = spawnGateway(config);
+  if (GATEWAY_FROM !== 'tsx') {
+    log('building the gateway (npm run build)');
+    execFileSync('npm', ['run', '--silent', 'build'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  const gateway = GATEWAY_FROM === 'tsx' ? spawnGateway(config) : spawnBuiltGateway(config);
   // 'gateway ready' is logged at info; with level warn, wait for the port instead.
   await waitForPort(port);
-  log(`gateway up on port ${port} with ${threads} verify workers`);
+  log(
+    `gateway (${GATEWAY_FROM}) up on port ${port} with ${threads} verify workers; flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`,
+  );
 
   // ---- publish from many device connections, count PUBACKs ----
   let acked = 0;
@@ -164,7 +182,12 @@ try {
   const total = publishers.length * PER_PUBLISHER;
   while (acked < total && Date.now() - started < 120_000) await sleep(100);
   const rssMb = rssOf(gateway.child.pid!);
-  log(`all ${acked}/${total} acknowledged; gateway RSS ${rssMb.toFixed(0)} MB`);
+  const after = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as {
+    memoryMb: Record<string, number>;
+  };
+  log(
+    `all ${acked}/${total} acknowledged; gateway RSS ${rssMb.toFixed(0)} MB (${rssSplitOf(gateway.child.pid!)}); memory [MB]: ${JSON.stringify(after.memoryMb)}`,
+  );
   await Promise.all(clients.map((client) => client.endAsync()));
   gateway.child.kill('SIGTERM');
   await gateway.exited;
@@ -194,11 +217,26 @@ try {
       in_flight_window: WINDOW,
       verify_threads: threads,
       gateway_cpu_pct: Math.round(gatewayCpuPct),
+      // CPU time per acknowledged reading [µs]: less sensitive to other load than the rates.
+      gateway_cpu_us_per_reading: Math.round((gatewayCpuPct * 10_000) / verifiedPerS),
       publisher_cpu_pct: Math.round(publisherCpuPct),
     }),
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The compiled gateway (gateway/dist) on plain node, as it ships. */
+function spawnBuiltGateway(configPath: string): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(
+    process.execPath,
+    [...GATEWAY_NODE_FLAGS, 'gateway/dist/gateway/src/main.js', '--config', configPath],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return { child, exited: new Promise((resolve) => child.once('exit', resolve)) };
 }
 
 function sleep(ms: number) {
@@ -225,6 +263,14 @@ async function waitForPort(port: number): Promise<void> {
 function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+}
+
+/** RSS by kind (anonymous: heaps and native allocations; file: mapped code and data) [MB]. */
+function rssSplitOf(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string) =>
+    (Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(0);
+  return `anon ${mb('RssAnon')}, file ${mb('RssFile')}, shmem ${mb('RssShmem')}`;
 }
 
 function rssOf(pid: number): number {

@@ -25,7 +25,12 @@ import {
 } from '../core/plausibility.js';
 import type { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
 import type { Clock } from '../ports/clock.js';
-import type { CommitItem, DeviceMark, RegisteredDevice } from '../ports/evidence-store.js';
+import type {
+  CommitItem,
+  DeviceMark,
+  QuarantinedItem,
+  RegisteredDevice,
+} from '../ports/evidence-store.js';
 import type { VerifierPool } from './verifier-pool.js';
 
 export type IngestSource = 'mqtt' | 'opcua' | 'replay';
@@ -90,9 +95,10 @@ interface Ticket {
   sign1?: Sign1;
   device?: RegisteredDevice;
   signatureValid?: boolean;
+  /** Set when judged: what the commit writes (nothing for duplicates and ignored messages). */
+  item?: CommitItem | undefined;
+  outcome?: IngestOutcome;
 }
-
-const identityKey = (deviceId: string, boot: number, seq: number) => `${deviceId}/${boot}/${seq}`;
 
 export class IngestPipeline {
   readonly stats: IngestStats = {
@@ -114,9 +120,15 @@ export class IngestPipeline {
   readonly #marks: Map<string, DeviceMark>;
   readonly #histories = new Map<string, TraceHistory>();
   /** Envelopes judged but not committed yet, for redelivery checks within a batch. */
-  readonly #uncommitted = new Map<string, Uint8Array>();
+  readonly #uncommitted: Array<{
+    readonly deviceId: string;
+    readonly boot: number;
+    readonly seq: number;
+    readonly envelope: Uint8Array;
+  }> = [];
   readonly #order: Ticket[] = [];
-  #batch: Array<{ item: CommitItem | undefined; outcome: IngestOutcome; ticket: Ticket }> = [];
+  /** Judged tickets waiting for the next group commit, in judging order. */
+  #batch: Ticket[] = [];
   #commitScheduled = false;
   #failed: Error | undefined;
 
@@ -231,20 +243,19 @@ export class IngestPipeline {
           sign1.kid,
         ),
       );
-    this.#options.pool
-      .verify({
+    this.#options.pool.submit(
+      {
         alg: sign1.alg,
         key,
         message: toBeSigned(sign1.protectedBytes, sign1.payloadBytes),
         signature: sign1.signature,
-      })
-      .then(
-        (valid) => {
-          ticket.signatureValid = valid;
-          this.#ready(ticket);
-        },
-        (error: Error) => this.#fail(error),
-      );
+      },
+      (error, valid) => {
+        if (error) return this.#fail(error);
+        ticket.signatureValid = valid;
+        this.#ready(ticket);
+      },
+    );
   }
 
   #keyOf(device: RegisteredDevice): KeyObject | null {
@@ -276,84 +287,51 @@ export class IngestPipeline {
 
   #judge(ticket: Ticket): { item: CommitItem | undefined; outcome: IngestOutcome } {
     const { message, receivedAtMs, sign1, device } = ticket;
-    const base = {
-      topic: message.topic,
-      envelope: message.payload,
-      receivedAtMs,
-      source: message.source,
-    };
     if (ticket.early) {
       const early = ticket.early;
       if (early.outcome !== 'quarantined') return { item: undefined, outcome: early };
-      const identity = sign1
-        ? { deviceId: sign1.kid, boot: sign1.reading.boot, seq: sign1.reading.seq }
-        : {};
-      return {
-        item: {
-          outcome: 'quarantined',
-          code: early.code,
-          detail: early.detail,
-          ...base,
-          ...identity,
-        },
-        outcome: early,
+      const item: QuarantinedItem = {
+        outcome: 'quarantined',
+        code: early.code,
+        detail: early.detail,
+        topic: message.topic,
+        envelope: message.payload,
+        receivedAtMs,
+        source: message.source,
+        ...(sign1 ? { deviceId: sign1.kid, boot: sign1.reading.boot, seq: sign1.reading.seq } : {}),
       };
+      return { item, outcome: early };
     }
     if (!sign1 || !device) throw new Error('ticket judged without envelope or device');
     const reading = sign1.reading;
-    const identity = { deviceId: reading.deviceId, boot: reading.boot, seq: reading.seq };
     const mark = this.#marks.get(reading.deviceId);
-    const refuse = (
-      code: Code,
-      detail: string,
-      authentic: boolean,
-    ): { item: CommitItem; outcome: IngestOutcome } => {
-      // A skewed clock must not become the reference the next reading is measured against.
-      const deviceTimeMs = code === 'PG_CLOCK_SKEW' ? mark?.deviceTimeMs : reading.deviceTimeMs;
-      const authenticMark = authentic
-        ? {
-            boot: reading.boot,
-            seq: reading.seq,
-            ...(deviceTimeMs !== undefined ? { deviceTimeMs } : {}),
-          }
-        : undefined;
-      if (authenticMark) {
-        this.#marks.set(reading.deviceId, authenticMark);
-        this.#uncommitted.set(
-          identityKey(reading.deviceId, reading.boot, reading.seq),
-          message.payload,
-        );
-      }
-      return {
-        item: {
-          outcome: 'quarantined',
-          code,
-          detail,
-          ...base,
-          ...identity,
-          ...(authenticMark ? { authenticMark } : {}),
-        },
-        outcome: { outcome: 'quarantined', code, detail, deviceId: reading.deviceId },
-      };
-    };
     if (!ticket.signatureValid)
-      return refuse('PG_SIG_INVALID', `signature of ${reading.deviceId} does not verify`, false);
+      return this.#refuse(
+        ticket,
+        mark,
+        'PG_SIG_INVALID',
+        `signature of ${reading.deviceId} does not verify`,
+        false,
+      );
 
     const replay = checkReplay(mark, reading);
     if (!replay.ok) {
-      const key = identityKey(reading.deviceId, reading.boot, reading.seq);
       const prior =
-        this.#uncommitted.get(key) ??
+        this.#uncommittedEnvelope(reading.deviceId, reading.boot, reading.seq) ??
         this.#options.store.findEnvelope(reading.deviceId, reading.boot, reading.seq);
       if (prior === undefined)
-        return refuse(
+        return this.#refuse(
+          ticket,
+          mark,
           'PG_REPLAYED',
           `(${reading.boot}, ${reading.seq}) is at or below the mark (${mark?.boot}, ${mark?.seq})`,
           false,
         );
       if (equalBytes(prior, message.payload))
         return { item: undefined, outcome: { outcome: 'duplicate', deviceId: reading.deviceId } };
-      return refuse(
+      return this.#refuse(
+        ticket,
+        mark,
         'PG_EQUIVOCATION',
         `two different readings signed for (${reading.boot}, ${reading.seq})`,
         false,
@@ -361,9 +339,17 @@ export class IngestPipeline {
     }
     // Authentic and new from here on: every outcome below moves the mark.
     if (reading.bayId !== device.bayId)
-      return refuse('PG_DEVICE_MISMATCH', `bay ${reading.bayId}, registered ${device.bayId}`, true);
+      return this.#refuse(
+        ticket,
+        mark,
+        'PG_DEVICE_MISMATCH',
+        `bay ${reading.bayId}, registered ${device.bayId}`,
+        true,
+      );
     if (reading.kind !== 'heartbeat' && !device.kinds.includes(reading.kind)) {
-      return refuse(
+      return this.#refuse(
+        ticket,
+        mark,
         'PG_DEVICE_MISMATCH',
         `kind ${reading.kind} is not registered for ${device.deviceId}`,
         true,
@@ -380,7 +366,7 @@ export class IngestPipeline {
       },
       this.#options.skew,
     );
-    if (!skew.ok) return refuse(skew.code, skew.detail, true);
+    if (!skew.ok) return this.#refuse(ticket, mark, skew.code, skew.detail, true);
     const historyKey = `${reading.deviceId}/${reading.kind}`;
     const plausible = checkPlausibility(
       reading.kind,
@@ -390,37 +376,101 @@ export class IngestPipeline {
       this.#options.plausibility,
     );
     this.#histories.set(historyKey, plausible.history);
-    if (!plausible.ok) return refuse(plausible.code, plausible.detail, true);
+    if (!plausible.ok) return this.#refuse(ticket, mark, plausible.code, plausible.detail, true);
 
     this.#marks.set(reading.deviceId, {
       boot: reading.boot,
       seq: reading.seq,
       deviceTimeMs: reading.deviceTimeMs,
     });
-    this.#uncommitted.set(
-      identityKey(reading.deviceId, reading.boot, reading.seq),
-      message.payload,
-    );
+    this.#uncommitted.push({
+      deviceId: reading.deviceId,
+      boot: reading.boot,
+      seq: reading.seq,
+      envelope: message.payload,
+    });
     return {
       item: {
         outcome: 'accepted',
-        ...identity,
+        deviceId: reading.deviceId,
+        boot: reading.boot,
+        seq: reading.seq,
         deviceTimeMs: reading.deviceTimeMs,
         kind: reading.kind,
         value: reading.value,
         bayId: reading.bayId,
-        ...base,
+        envelope: message.payload,
+        receivedAtMs,
+        source: message.source,
         gap: replay.gap,
       },
       outcome: { outcome: 'accepted', deviceId: reading.deviceId, gap: replay.gap },
     };
   }
 
+  /** The verdict for a decoded reading that is refused; authentic ones still move the mark. */
+  #refuse(
+    ticket: Ticket,
+    mark: DeviceMark | undefined,
+    code: Code,
+    detail: string,
+    authentic: boolean,
+  ): { item: CommitItem; outcome: IngestOutcome } {
+    const { message, receivedAtMs } = ticket;
+    const reading = ticket.sign1!.reading;
+    // A skewed clock must not become the reference the next reading is measured against.
+    const deviceTimeMs = code === 'PG_CLOCK_SKEW' ? mark?.deviceTimeMs : reading.deviceTimeMs;
+    const authenticMark = authentic
+      ? {
+          boot: reading.boot,
+          seq: reading.seq,
+          ...(deviceTimeMs !== undefined ? { deviceTimeMs } : {}),
+        }
+      : undefined;
+    if (authenticMark) {
+      this.#marks.set(reading.deviceId, authenticMark);
+      this.#uncommitted.push({
+        deviceId: reading.deviceId,
+        boot: reading.boot,
+        seq: reading.seq,
+        envelope: message.payload,
+      });
+    }
+    return {
+      item: {
+        outcome: 'quarantined',
+        code,
+        detail,
+        topic: message.topic,
+        envelope: message.payload,
+        receivedAtMs,
+        source: message.source,
+        deviceId: reading.deviceId,
+        boot: reading.boot,
+        seq: reading.seq,
+        ...(authenticMark ? { authenticMark } : {}),
+      },
+      outcome: { outcome: 'quarantined', code, detail, deviceId: reading.deviceId },
+    };
+  }
+
+  /** An authentic envelope judged but not committed yet with this identity (a redelivery within a batch). */
+  #uncommittedEnvelope(deviceId: string, boot: number, seq: number): Uint8Array | undefined {
+    for (let i = this.#uncommitted.length - 1; i >= 0; i--) {
+      const entry = this.#uncommitted[i]!;
+      if (entry.seq === seq && entry.boot === boot && entry.deviceId === deviceId)
+        return entry.envelope;
+    }
+    return undefined;
+  }
+
   #enqueueVerdict(
     ticket: Ticket,
     verdict: { item: CommitItem | undefined; outcome: IngestOutcome },
   ): void {
-    this.#batch.push({ ...verdict, ticket });
+    ticket.item = verdict.item;
+    ticket.outcome = verdict.outcome;
+    this.#batch.push(ticket);
     if (this.#batch.length >= (this.#options.maxCommitBatch ?? 2_000)) this.#commit();
     else if (!this.#commitScheduled) {
       this.#commitScheduled = true;
@@ -437,7 +487,10 @@ export class IngestPipeline {
     const batch = this.#batch;
     if (batch.length === 0) return;
     this.#batch = [];
-    const items = batch.flatMap((entry) => (entry.item ? [entry.item] : []));
+    // Every uncommitted envelope so far was judged into this batch.
+    const judged = this.#uncommitted.length;
+    const items: CommitItem[] = [];
+    for (const ticket of batch) if (ticket.item) items.push(ticket.item);
     try {
       if (items.length > 0) this.#options.store.commit(items);
     } catch (error) {
@@ -447,10 +500,9 @@ export class IngestPipeline {
     }
     this.stats.commits++;
     if (items.length > 0) this.#options.onCommitted?.(items);
-    for (const { item, outcome, ticket } of batch) {
-      if (item?.deviceId !== undefined && item.boot !== undefined && item.seq !== undefined) {
-        this.#uncommitted.delete(identityKey(item.deviceId, item.boot, item.seq));
-      }
+    this.#uncommitted.splice(0, judged);
+    for (const ticket of batch) {
+      const outcome = ticket.outcome!;
       this.#count(outcome, ticket.receivedAtMs);
       this.stats.inFlight--;
       ticket.resolve(outcome);
@@ -491,9 +543,9 @@ export class IngestPipeline {
     }
   }
 
-  #fail(error: Error, batch: ReadonlyArray<{ ticket: Ticket }> = []): void {
+  #fail(error: Error, batch: readonly Ticket[] = []): void {
     this.#failed ??= new Error(`ingest stopped: ${error.message}`, { cause: error });
-    for (const { ticket } of batch) ticket.reject(this.#failed);
+    for (const ticket of batch) ticket.reject(this.#failed);
     for (const ticket of this.#order.splice(0)) ticket.reject(this.#failed);
     for (const ticket of this.#waiting.splice(this.#waitingHead)) ticket.reject(this.#failed);
     this.#waiting = [];

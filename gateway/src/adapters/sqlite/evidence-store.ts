@@ -78,6 +78,10 @@ interface DeviceRow {
   revoked_at_ms: number | null;
 }
 
+/** Rows per multi-row reading INSERT, largest first; the last must be 1. */
+const READING_ROWS = [64, 16, 4, 1];
+const READING_COLUMNS = 12;
+
 export class EvidenceStore {
   readonly #db: Database.Database;
   readonly #statements;
@@ -92,9 +96,13 @@ export class EvidenceStore {
     this.#migrate();
     const db = this.#db;
     this.#statements = {
-      insertReading: db.prepare(
-        `INSERT INTO readings (device_id, boot, seq, device_time_ms, kind, value, bay_id, received_at_ms, source, gap, envelope, leaf_hash)
-         VALUES (@deviceId, @boot, @seq, @deviceTimeMs, @kind, @value, @bayId, @receivedAtMs, @source, @gap, @envelope, @leafHash)`,
+      // Accepted readings go in multi-row INSERTs with positional parameters: one statement step
+      // per READING_ROWS rows instead of one per row, and no parameter object per reading.
+      insertReadings: READING_ROWS.map((rows) =>
+        db.prepare(
+          `INSERT INTO readings (device_id, boot, seq, device_time_ms, kind, value, bay_id, received_at_ms, source, gap, envelope, leaf_hash)
+           VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        ),
       ),
       insertQuarantine: db.prepare(
         `INSERT INTO quarantine (received_at_ms, code, detail, topic, device_id, boot, seq, envelope, source, authentic)
@@ -281,18 +289,25 @@ export class EvidenceStore {
     const marks = new Map<string, DeviceMark>();
     this.#db.transaction(() => {
       this.#spoolAccepted(items);
+      // Row values of accepted readings not yet inserted, in item order (reading ids follow it).
+      const rows: unknown[] = [];
       for (const item of items) {
         if (item.outcome === 'accepted') {
-          s.insertReading.run({
-            ...item,
-            gap: item.gap ? 1 : 0,
-            leafHash: leafHashFast(item.envelope),
-          });
-          marks.set(item.deviceId, {
-            boot: item.boot,
-            seq: item.seq,
-            deviceTimeMs: item.deviceTimeMs,
-          });
+          rows.push(
+            item.deviceId,
+            item.boot,
+            item.seq,
+            item.deviceTimeMs,
+            item.kind,
+            item.value,
+            item.bayId,
+            item.receivedAtMs,
+            item.source,
+            item.gap ? 1 : 0,
+            item.envelope,
+            leafHashFast(item.envelope),
+          );
+          marks.set(item.deviceId, item);
         } else {
           s.insertQuarantine.run({
             receivedAtMs: item.receivedAtMs,
@@ -317,10 +332,22 @@ export class EvidenceStore {
           }
         }
       }
+      this.#insertReadings(rows);
       for (const [deviceId, mark] of marks)
         s.upsertMark.run(deviceId, mark.boot, mark.seq, mark.deviceTimeMs ?? null);
     })();
     this.spool?.afterCommit();
+  }
+
+  /** Inserts readings from flat row values (READING_COLUMNS per row), largest statements first. */
+  #insertReadings(values: unknown[]): void {
+    let at = 0;
+    for (const [index, rows] of READING_ROWS.entries()) {
+      const statement = this.#statements.insertReadings[index]!;
+      const width = rows * READING_COLUMNS;
+      for (; values.length - at >= width; at += width)
+        statement.run(at === 0 && values.length === width ? values : values.slice(at, at + width));
+    }
   }
 
   /** Spools the accepted readings as time-series points (inside the commit's transaction). */
