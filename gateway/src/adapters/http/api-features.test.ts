@@ -7,6 +7,9 @@ import { deviceTopic, generateKeyPair, nobleSigner } from '@pledgeguard/protocol
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envelopeOf } from '../../testing/fleet.js';
 import { makeFixture, NOW_MS, startServer, type Fixture } from './test-fixture.js';
+import { apiConfigSchema } from './api-config.js';
+import { createApiOptions, startApi } from './start-api.js';
+import { INFO } from './test-fixture.js';
 import { tokenSha256 } from './token-store.js';
 
 let fixture: Fixture;
@@ -239,5 +242,30 @@ describe('dashboard files', () => {
     const api = await fetch(`${url}/api/v1/no-such-route`);
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ code: 'PG_API_NOT_FOUND' });
+  });
+});
+
+describe('standalone entry', () => {
+  it('serves the API over an evidence log with createApiOptions and startApi, publishing to its bus', async () => {
+    const token = `pg_${'2e'.repeat(32)}`;
+    const options = createApiOptions({
+      store: fixture.store,
+      config: apiConfigSchema.parse({
+        bootstrapTokens: [{ name: 'dash', role: 'bank-viewer', sha256: tokenSha256(token) }],
+        dashboardDir: join(fixture.dir, 'none'),
+      }),
+      baseDir: fixture.dir,
+      info: INFO,
+      warehouseNumber: 7n,
+      clock: { nowMs: () => fixture.clockMs },
+    });
+    const app = await startApi({ ...options, host: '127.0.0.1', port: 0 });
+    close = () => app.close();
+    const url = `http://127.0.0.1:${app.port}`;
+    expect(await (await fetch(`${url}/api/v1/info`, { headers: bearer(token) })).json()).toEqual(
+      INFO,
+    );
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(options.events.publish('chain', { name: 'MarginCalled' })).toBe(true);
   });
 });
