@@ -4,6 +4,7 @@
 // hang for ethers' default 5 minutes, so the submitter can back off and retry.
 import { FetchRequest, JsonRpcProvider } from 'ethers';
 import { decodeRevert, type DecodedRevert } from '@pledgeguard/contracts/chain';
+import type { Code } from '@pledgeguard/protocol';
 
 /** A JSON-RPC provider without call cache or batching, on a known chain, with a request timeout. */
 export function chainProvider(
@@ -22,12 +23,15 @@ export function chainProvider(
   });
 }
 
-/** Chain failure codes (protocol/src/codes.ts, stage 'chain'). */
-export type ChainErrorCode =
-  | 'PG_CHAIN_UNAVAILABLE' // the node did not answer (refused, reset, timeout, 5xx)
-  | 'PG_CHAIN_REVERTED' // the call or transaction reverted; `revert` holds the decoded error
-  | 'PG_CHAIN_NONCE' // the node refused the transaction's nonce or its replacement fee
-  | 'PG_CHAIN_REJECTED'; // the node refused the request otherwise
+/**
+ * Chain failure codes (protocol/src/codes.ts, stage 'chain'): the node did not answer; a call or
+ * transaction reverted (`revert` holds the decoded error); the node refused the nonce or the
+ * replacement fee; the node refused the request otherwise.
+ */
+export type ChainErrorCode = Extract<
+  Code,
+  'PG_CHAIN_UNAVAILABLE' | 'PG_CHAIN_REVERTED' | 'PG_CHAIN_NONCE' | 'PG_CHAIN_REJECTED'
+>;
 
 export class ChainError extends Error {
   constructor(
