@@ -83,6 +83,9 @@ export interface GatewayContext {
     readonly deploymentPath: string;
     readonly keyFile: string;
     readonly address: string;
+    /** The warehouse's gateway set and its m. */
+    readonly gatewayAddresses: readonly string[];
+    readonly threshold: number;
     readonly deployed: Deployed;
   };
 }
@@ -231,6 +234,8 @@ export async function startScenario(options: ScenarioOptions): Promise<ScenarioR
                 deploymentPath: chain.deploymentPath,
                 keyFile: chain.keyFiles[index]!,
                 address: chain.gatewayWallets[index]!.address,
+                gatewayAddresses: chain.gatewayWallets.map((w) => w.address),
+                threshold: options.threshold ?? gatewayCount,
                 deployed: chain.deployed,
               },
             }
@@ -420,41 +425,58 @@ function defaultGatewayConfig(
             },
           },
   };
-  if (context.chain && gatewayHasSection('chain'))
-    config.chain = {
-      rpcUrl: context.chain.rpcUrl,
-      chainId: context.chain.chainId,
-      deploymentFile: context.chain.deploymentPath,
-      keyFile: context.chain.keyFile,
-      warehouseNumber: Number(WAREHOUSE_NUMBER),
-    };
-  if (gatewayHasSection('custody')) {
-    const lots = Object.fromEntries(
-      scenario.lots
-        .filter(
-          (lot) => lot.maxTemperatureMilliC !== undefined || lot.maxHumidityPerMille !== undefined,
-        )
-        .map((lot) => [
+  // Custody (gateway/src/app/custody-config.ts). Its times are warehouse ms on the scaled clock,
+  // but its timer runs on wall time: tick often. A heartbeat attestation every 15 warehouse
+  // minutes (625 wall ms at 1440x) instead of every minute keeps anvil from 24 tx/s per lot, and
+  // 10 missed beats (not 3) keep transport jitter x timeScale from reading as a device offline;
+  // the offline story (2 h) is still detected.
+  if (gatewayHasSection('custody'))
+    config.custody = {
+      tickMs: 50,
+      attest: { heartbeatMs: 15 * 60_000, validForS: 45 * 60 },
+      defaults: { missedBeats: 10 },
+      lots: Object.fromEntries(
+        scenario.lots.map((lot) => [
           lot.lotId,
           {
             ...(lot.maxTemperatureMilliC !== undefined
-              ? { maxTemperatureMilliC: lot.maxTemperatureMilliC }
+              ? { temperature: { maxMilliC: lot.maxTemperatureMilliC } }
               : {}),
             ...(lot.maxHumidityPerMille !== undefined
-              ? { maxHumidityPerMille: lot.maxHumidityPerMille }
+              ? { humidity: { maxPerMille: lot.maxHumidityPerMille } }
               : {}),
             ...(lot.maxExcursionMs !== undefined ? { excursionMs: lot.maxExcursionMs } : {}),
           },
         ]),
-    );
-    if (Object.keys(lots).length > 0) config.custody = { lots };
-  }
-  if (context.httpPorts.length > 1 && gatewayHasSection('cosign'))
+      ),
+    };
+  // Chain (gateway/src/app/chain-config.ts): anvil automines, so 1 confirmation is final, and the
+  // listener and submitter poll often because a wall second is 24 warehouse minutes.
+  if (context.chain && gatewayHasSection('chain'))
+    config.chain = {
+      rpcUrl: context.chain.rpcUrl,
+      chainId: context.chain.chainId,
+      deployment: context.chain.deploymentPath,
+      keyFile: context.chain.keyFile,
+      warehouseNumber: Number(WAREHOUSE_NUMBER),
+      threshold: context.chain.threshold,
+      confirmations: 1,
+      submitPollMs: 20,
+      listenPollMs: 50,
+      retryInitialMs: 50,
+      retryMaxMs: 1_000,
+    };
+  // Co-signing (config.ts `cosign`): each gateway asks the others. Peer tokens (gateway-peer role
+  // on the peer's API) are not provisioned here yet: multi-gateway chain runs need them.
+  if (context.chain && context.httpPorts.length > 1 && gatewayHasSection('cosign'))
     config.cosign = {
-      propose: index === 0,
       peers: context.httpPorts
         .filter((_, i) => i !== index)
-        .map((port) => `http://127.0.0.1:${port}`),
+        .map((port, i) => ({
+          url: `http://127.0.0.1:${port}`,
+          tokenEnv: `PG_E2E_PEER_TOKEN_${i}`,
+        })),
+      gatewayAddresses: context.chain.gatewayAddresses,
     };
   return config;
 }
