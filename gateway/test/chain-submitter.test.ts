@@ -114,6 +114,35 @@ describe('attestation submitter', () => {
     }
   });
 
+  it('confirms only at the confirmation depth, and re-sends a transaction a reorg dropped before it', async () => {
+    const provider = cw.world.provider;
+    const confirmed: number[][] = [];
+    const submitter = cw.submitter({
+      confirmations: 3,
+      onConfirmed: (rows) => confirmed.push(rows.map((row) => row.id)),
+    });
+    submitter.start();
+    const draft = await cw.draft('B-08', 'LOT-G', 1n);
+    const fork = (await provider.send('evm_snapshot', [])) as string;
+    const id = await cw.enqueue(draft);
+    await cw.until(() => cw.outbox.byId(id)?.blockNumber !== null);
+    const firstBlock = cw.outbox.byId(id)!.blockNumber!;
+    await provider.send('evm_mine', []);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(cw.outbox.byId(id)?.status).toBe('submitted'); // 2 of 3 blocks
+    await provider.send('evm_revert', [fork]); // the block holding it is gone
+    await cw.until(async () => {
+      await provider.send('evm_mine', []); // blocks keep coming: depth is reached again
+      return cw.outbox.byId(id)?.status === 'confirmed';
+    });
+    await submitter.stop();
+    const row = cw.outbox.byId(id)!;
+    expect(row.blockNumber).not.toBe(firstBlock);
+    expect(row.attempts).toBe(2);
+    expect(confirmed).toEqual([[id]]);
+    expect(seqOf(await cw.attested(), draft.lotKey)).toEqual([1n]);
+  });
+
   it(`with the RPC connection cut for ${OUTAGE_MS} ms, queued attestations land afterwards in order, none twice`, async () => {
     const proxy = await startTcpProxy('127.0.0.1', cw.world.anvil.port);
     try {
