@@ -89,9 +89,10 @@ export class ChainWorld {
     quantityGrams: bigint,
     readingsRoot: string,
     flags = 0,
+    options: { sequence?: bigint } = {},
   ): Promise<Attested> {
     const now = await this.nowS();
-    const sequence = (this.lastSequence.get(lot.key) ?? 0n) + 1n;
+    const sequence = options.sequence ?? (this.lastSequence.get(lot.key) ?? 0n) + 1n;
     this.lastSequence.set(lot.key, sequence);
     const attestation = {
       warehouseId: WAREHOUSE_ID,
