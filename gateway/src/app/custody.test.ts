@@ -287,6 +287,29 @@ describe('CustodyService', () => {
     expect(next!.attestation.sequence > first.attestation.sequence).toBe(true);
   });
 
+  it('a gateway restart after downtime does not flag the devices offline for the time it was down', async () => {
+    attest();
+    nowMs += 10 * MINUTE;
+    startService();
+    expect(service.status('LOT-7')!.flags).toBe(0);
+    await minute();
+    service.tick();
+    expect(service.status('LOT-7')!.flags).toBe(0);
+    expect(alerts).toEqual([]);
+  });
+
+  it('a draft nobody acknowledges expires after validForS, and a late acknowledgement is refused', async () => {
+    const lost = service.due()[0]!;
+    nowMs += 60_000;
+    expect(service.due()).toEqual([]);
+    nowMs += 60_001; // validForS = 120 s
+    const fresh = service.due()[0]!;
+    expect(fresh.attestation.sequence > lost.attestation.sequence).toBe(true);
+    expect(service.markAttested(fresh)).toBe(true);
+    expect(service.markAttested(lost)).toBe(false);
+    expect(service.status('LOT-7')!.lastAttested?.sequence).toBe(fresh.attestation.sequence);
+  });
+
   it('a tamper reading after the last attestation is still flagged after a restart, one before it is not', async () => {
     await send(devices.tamper, 'tamper', 1n);
     nowMs += 1;

@@ -322,12 +322,16 @@ export class CustodyService {
 
   /**
    * Lots whose policy says attest now, as drafts. A lot with a draft out (not yet marked attested
-   * or discarded) is skipped, so a slow signer never gets two drafts for one lot.
+   * or discarded, and younger than validForS) is skipped, so a slow signer never gets two drafts
+   * for one lot.
    */
   due(nowMs: number = this.#options.clock.nowMs()): AttestationDraft[] {
     const policy = attestPolicyOf(this.#options.config);
     const drafts: AttestationDraft[] = [];
     for (const entry of this.#lots.values()) {
+      // A draft nobody acknowledged within its validity is lost (a failed signer): draft anew.
+      if (entry.pending && nowMs - entry.pending.snapshot.observedAtMs > policy.validForS * 1_000)
+        delete entry.pending;
       if (entry.pending) continue;
       const { model } = entry;
       const status = model.status(nowMs);
@@ -394,12 +398,15 @@ export class CustodyService {
     };
   }
 
-  /** The draft is signed and durably queued: the lot model moves on (flags unlatch, reference). */
-  markAttested(draft: AttestationDraft): void {
+  /**
+   * The draft is signed and durably queued: the lot model moves on (flags unlatch, reference).
+   * False when the lot already holds a later attestation (the draft is then stale).
+   */
+  markAttested(draft: AttestationDraft): boolean {
     const entry = this.#lots.get(draft.lotId);
-    if (!entry) return;
-    entry.model.markAttested(draft.snapshot);
+    if (!entry) return false;
     if (entry.pending === draft) delete entry.pending;
+    return entry.model.markAttested(draft.snapshot);
   }
 
   /** The draft will not be attested (signing failed, refused): the lot may be drafted again. */

@@ -18,6 +18,8 @@ class Bay {
   biasGrams = 0n;
   temperatureMilliC = 18_000n;
   humidityPerMille = 550n;
+  /** Attestation sequence: observation time, strictly increasing (policy.ts). */
+  #sequence = 0n;
 
   constructor(definition: LotDefinition = lotDefinition()) {
     this.model = new LotModel(definition, T0);
@@ -59,7 +61,8 @@ class Bay {
     const status = this.status();
     this.model.markAttested({
       revision: status.revision,
-      sequence: BigInt(this.nowMs),
+      sequence: (this.#sequence =
+        this.#sequence >= BigInt(this.nowMs) ? this.#sequence + 1n : BigInt(this.nowMs)),
       observedAtMs: this.nowMs,
       quantityGrams: status.quantityGrams,
       flags: status.flags,
@@ -153,6 +156,30 @@ describe('LotModel flags', () => {
     const bay = new Bay();
     bay.nowMs += 3 * HEARTBEAT_MS + 1;
     expect(bay.status().offlineDevices).toHaveLength(6);
+  });
+
+  it('offline: time before the gateway started watching is not silence (a gateway restart)', () => {
+    const restarted = new LotModel(lotDefinition(), T0 + 10 * MINUTE);
+    const readings = new ReadingFactory();
+    for (const id of ['lc-1', 'rfid-1', 'door-1', 'tamper-1', 'temp-1', 'hum-1'])
+      restarted.observe({ type: 'reading', reading: readings.make(id, 'heartbeat', 1n, T0) });
+    expect(restarted.status(T0 + 12 * MINUTE).flags).toBe(0);
+    restarted.observe({
+      type: 'reading',
+      reading: readings.make('lc-1', 'heartbeat', 2n, T0 + 12 * MINUTE),
+    });
+    expect(restarted.status(T0 + 12 * MINUTE).flags).toBe(0);
+    expect(restarted.status(T0 + 13 * MINUTE + 1).offlineDevices).toHaveLength(5);
+  });
+
+  it('a late acknowledgement of an older attestation does not roll the lot back', () => {
+    const bay = Bay.steady();
+    const last = bay.model.lastAttested!;
+    expect(
+      bay.model.markAttested({ ...last, sequence: last.sequence - 1n, quantityGrams: 1n }),
+    ).toBe(false);
+    expect(bay.model.lastAttested).toBe(last);
+    expect(bay.model.referenceGrams).toBe(1000n * TONNE);
   });
 
   it('evidence gap: a gap reading raises it until one attestation carried it', () => {

@@ -174,7 +174,8 @@ export class LotModel {
     const { deviceId } = reading;
 
     // A silence longer than the deadline is an offline period even if nobody looked meanwhile.
-    const previousSeenMs = state.lastSeenMs ?? this.#startedAtMs;
+    // Time before the gateway started watching does not count: it was not listening then.
+    const previousSeenMs = Math.max(state.lastSeenMs ?? -Infinity, this.#startedAtMs);
     const deadlineMs = state.device.heartbeatMs * policy.missedBeats;
     if (reading.receivedAtMs - previousSeenMs > deadlineMs) {
       this.#latch('offline', `silent:${deviceId}`, {
@@ -350,7 +351,7 @@ export class LotModel {
     const offlineDevices: string[] = [];
     for (const state of this.#devices.values()) {
       const { deviceId, heartbeatMs } = state.device;
-      const seenMs = state.lastSeenMs ?? this.#startedAtMs;
+      const seenMs = Math.max(state.lastSeenMs ?? -Infinity, this.#startedAtMs);
       const deadlineMs = heartbeatMs * policy.missedBeats;
       if (nowMs - seenMs > deadlineMs) {
         offlineDevices.push(deviceId);
@@ -358,7 +359,7 @@ export class LotModel {
           flag: 'offline',
           deviceId,
           detail:
-            state.lastSeenMs === undefined
+            seenMs === this.#startedAtMs
               ? `no accepted reading since the gateway started watching (deadline ${deadlineMs} ms)`
               : `last accepted reading ${nowMs - seenMs} ms ago (deadline ${deadlineMs} ms)`,
         });
@@ -525,7 +526,10 @@ export class LotModel {
    * carried unlatch (causes still present latch again at the next status), flag readings up to it
    * leave the next evidence set, and the drop reference moves (see the file header).
    */
-  markAttested(snapshot: AttestedSnapshot): void {
+  markAttested(snapshot: AttestedSnapshot): boolean {
+    // A late acknowledgement of an older draft must not roll the lot back.
+    if (this.#lastAttested !== undefined && snapshot.sequence <= this.#lastAttested.sequence)
+      return false;
     for (const [flag, latches] of this.#latches) {
       if ((snapshot.flags & CustodyFlag[flag]) === 0) continue;
       for (const [key, latch] of latches)
@@ -545,6 +549,7 @@ export class LotModel {
     }
     this.#lastAttested = snapshot;
     this.#revision++;
+    return true;
   }
 
   /**
