@@ -259,9 +259,9 @@ describe('standalone entry', () => {
       warehouseNumber: 7n,
       clock: { nowMs: () => fixture.clockMs },
     });
-    const app = await startApi({ ...options, host: '127.0.0.1', port: 0 });
+    const { app, port } = await startApi({ ...options, host: '127.0.0.1', port: 0 });
     close = () => app.close();
-    const url = `http://127.0.0.1:${app.port}`;
+    const url = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${url}/api/v1/info`, { headers: bearer(token) })).json()).toEqual(
       INFO,
     );

@@ -60,7 +60,7 @@ export function createApiOptions(wiring: ApiWiring): ApiOptions & {
 /** Serves only the API (plus a bare /health) on host:port; port 0 picks a free port. */
 export async function startApi(
   options: ApiOptions & { readonly host: string; readonly port: number },
-): Promise<FastifyInstance & { api: ApiHandle; port: number }> {
+): Promise<{ app: FastifyInstance; api: ApiHandle; port: number }> {
   const app = Fastify({ logger: false });
   const api = await registerApi(app, options);
   app.get(
@@ -73,5 +73,5 @@ export async function startApi(
   );
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as { port: number };
-  return Object.assign(app, { api, port });
+  return { app, api, port };
 }
