@@ -96,6 +96,17 @@ describe('server-sent events', () => {
     controller.abort();
   });
 
+  it('ends open streams when the server closes', async () => {
+    const { url, app } = await startServer(fixture);
+    const response = await fetch(`${url}/api/v1/events?token=${fixture.token.auditor}`);
+    const reader = response.body!.getReader();
+    await reader.read();
+    const startedMs = performance.now();
+    await app.close();
+    while (!(await reader.read()).done);
+    expect(performance.now() - startedMs).toBeLessThan(5_000);
+  });
+
   it('refuses a stream without a token', async () => {
     const url = await serve();
     const response = await fetch(`${url}/api/v1/events`);

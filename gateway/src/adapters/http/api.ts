@@ -147,7 +147,8 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
     },
     { prefix: API_PREFIX },
   );
-  app.addHook('onClose', async () => {
+  // Before the server stops accepting: an open event stream would otherwise hold close() forever.
+  app.addHook('preClose', async () => {
     for (const stream of streams) stream.end();
   });
   await serveDashboard(app, options);
