@@ -115,7 +115,7 @@ try {
   // 'gateway ready' is logged at info; with level warn, wait for the port instead.
   await waitForPort(port);
   log(
-    `gateway (${GATEWAY_FROM}) up on port ${port} with ${threads} verify workers; flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`,
+    `gateway (${GATEWAY_FROM}) up on port ${port} with ${threads} verify workers; heap flags: ${process.env.GATEWAY_HEAP_FLAGS ?? 'the launcher defaults'}; extra flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`,
   );
 
   // ---- publish from many device connections, count PUBACKs ----
@@ -226,16 +226,18 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** The compiled gateway (gateway/dist) on plain node, as it ships. */
+/**
+ * The compiled gateway as it ships: its launcher (node with the gateway's heap flags; the env
+ * GATEWAY_HEAP_FLAGS replaces them) on gateway/dist; it adds GATEWAY_NODE_FLAGS.
+ */
 function spawnBuiltGateway(configPath: string): {
   child: ChildProcess;
   exited: Promise<number | null>;
 } {
-  const child = spawn(
-    process.execPath,
-    [...GATEWAY_NODE_FLAGS, 'gateway/dist/gateway/src/main.js', '--config', configPath],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const child = spawn('gateway/dist/pledgeguard-gateway', ['--config', configPath], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return { child, exited: new Promise((resolve) => child.once('exit', resolve)) };
 }
 

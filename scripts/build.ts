@@ -1,6 +1,7 @@
 // `npm run build`: compiles the gateway and the workspace packages it imports to JavaScript in
 // gateway/dist (tsconfig.build.json), so the shipped gateway runs on plain `node` without the
-// TypeScript loader: `node gateway/dist/gateway/src/main.js --config gateway.yaml`.
+// TypeScript loader: `gateway/dist/pledgeguard-gateway --config gateway.yaml` (a launcher that runs
+// node with the gateway's heap flags on gateway/dist/gateway/src/main.js).
 //
 // Layout: gateway/dist/<package>/… mirrors the repository. Each package gets a package.json whose
 // exports point at the .js files, and gateway/dist/node_modules/@pledgeguard/<package> links to it,
@@ -22,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'gateway/dist');
 const packages = ['gateway', 'protocol', 'contracts'];
+/** V8 heap flags of the shipped gateway (see the launcher below). */
+const GATEWAY_HEAP_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(
@@ -62,8 +65,21 @@ for (const name of packages) {
   }
   copyAssets(join(root, name, 'src'), join(dist, name, 'src'));
 }
+// The launcher sets the heap for the gateway's load (BENCHMARKS.md, bench:ingest): without a bound,
+// V8 lets garbage promoted by readings in flight grow the old generation far beyond the live heap.
+const launcher = join(dist, 'pledgeguard-gateway');
+writeFileSync(
+  launcher,
+  `#!/bin/sh
+# The compiled gateway (npm run build) on plain node. GATEWAY_HEAP_FLAGS replaces the heap flags
+# (empty: V8's defaults); GATEWAY_NODE_FLAGS adds Node flags (e.g. --cpu-prof).
+default_heap_flags="${GATEWAY_HEAP_FLAGS.join(' ')}"
+exec node \${GATEWAY_HEAP_FLAGS-$default_heap_flags} $GATEWAY_NODE_FLAGS "$(dirname "$0")/gateway/src/main.js" "$@"
+`,
+  { mode: 0o755 },
+);
 process.stderr.write(
-  `built ${relative(root, dist)}; run node gateway/dist/gateway/src/main.js --config <file>\n`,
+  `built ${relative(root, dist)}; run ${relative(root, launcher)} --config <file>\n`,
 );
 
 /** Copies the JavaScript the compiler does not emit (worker modules written as .mjs). */
