@@ -7,6 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ID_PATTERN } from '@pledgeguard/protocol';
+import { apiConfigSchema } from './adapters/http/api-config.js';
+import { chainConfigSchema } from './app/chain-config.js';
+import { custodyConfigSchema } from './app/custody-config.js';
 
 const id = z.string().regex(ID_PATTERN, `must match ${ID_PATTERN}`);
 const port = z.number().int().min(0).max(65_535);
@@ -144,6 +147,49 @@ export const configSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: port.default(8080) })
       .strict()
       .default({ host: '127.0.0.1', port: 8080 }),
+    /** The dashboard API under /api/v1 (docs/api.md); `api: {}` is a working default. */
+    api: apiConfigSchema.default(apiConfigSchema.parse({})),
+    /** Custody engine: lot policy and attestation schedule (docs/custody.md). */
+    custody: custodyConfigSchema.default(custodyConfigSchema.parse({})),
+    /** The chain: where attestations go and which events are followed. Off when absent. */
+    chain: chainConfigSchema.optional(),
+    /** Co-signing with the warehouse's other gateways, when chain.threshold > 1. */
+    cosign: z
+      .object({
+        /** Peer gateways' HTTP APIs; each token has the gateway-peer role on that peer. */
+        peers: z
+          .array(
+            z
+              .object({
+                url: z.string().regex(/^https?:\/\//, 'must start with http:// or https://'),
+                /** Environment variable holding the bearer token for that peer. */
+                tokenEnv: z.string().min(1),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** Addresses of the warehouse's gateway set (own included): whose signatures count. */
+        gatewayAddresses: z
+          .array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address'))
+          .default([]),
+        /** Deadline for a peer's answer. [ms] */
+        timeoutMs: z.number().int().min(100).default(5_000),
+        /** How long a follower waits for readings a proposal lists but it has not seen yet. [ms] */
+        waitMs: z.number().int().min(0).default(2_000),
+        /** Largest quantity difference a follower still co-signs. [bps] */
+        quantityToleranceBps: z.number().int().min(0).max(10_000).default(50),
+        /** Largest distance between a proposal's observation time and the follower's clock. [ms] */
+        maxClockDistanceMs: z.number().int().min(1_000).default(120_000),
+      })
+      .strict()
+      .default({
+        peers: [],
+        gatewayAddresses: [],
+        timeoutMs: 5_000,
+        waitMs: 2_000,
+        quantityToleranceBps: 50,
+        maxClockDistanceMs: 120_000,
+      }),
     log: z
       .object({
         level: z

@@ -3,7 +3,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseManifest } from '@pledgeguard/protocol';
+import { ApiEventBus } from '../adapters/http/event-bus.js';
 import { createMetricsRegistry } from '../adapters/http/metrics.js';
+import { SqliteApiData } from '../adapters/http/sqlite-data.js';
+import { ApiTokenStore } from '../adapters/http/token-store.js';
+import { resolveChain } from './chain-config.js';
+import { buildCustodyStack, type CustodyStack } from './custody-stack.js';
 import { startHttp } from '../adapters/http/server.js';
 import { InfluxSink } from '../adapters/influx/influx-sink.js';
 import { EmbeddedBroker } from '../adapters/mqtt/broker.js';
@@ -30,6 +35,10 @@ export interface RunningGateway {
   readonly series: SeriesForwarder | undefined;
   /** The HTTP port actually bound (config port 0 picks a free one). */
   readonly httpPort: number;
+  /** Custody service, chain feeder, attestation loop and co-signing. */
+  readonly custody: CustodyStack;
+  /** The API's event stream (SSE). */
+  readonly events: ApiEventBus;
   stop(): Promise<void>;
 }
 
@@ -47,6 +56,8 @@ export async function startGateway(
   });
   if (config.manifest) importManifestFile(store, at(config.manifest), clock, log);
   const series = config.influx && startSeriesForwarder(config.influx, store, clock, log);
+  const events = new ApiEventBus({ nowMs: () => clock.nowMs() });
+  const custody = buildCustodyStack({ config, store, clock, log, events });
 
   const pool = new VerifierPool({
     ...(config.verify.threads !== undefined ? { threads: config.verify.threads } : {}),
@@ -62,6 +73,7 @@ export async function startGateway(
     maxInFlight: config.ingest.maxInFlight,
     maxCommitBatch: config.ingest.maxCommitBatch,
     commitDelayMs: config.ingest.commitDelayMs,
+    onCommitted: custody.onCommitted,
   });
   const ingestLog = log.child({ component: 'ingest' });
   const ingestMqtt = (topic: string, payload: Uint8Array) =>
@@ -166,6 +178,27 @@ export async function startGateway(
     host: config.http.host,
     port: config.http.port,
     metrics,
+    ...(config.api.enabled && {
+      api: {
+        data: new SqliteApiData({
+          store,
+          info: apiInfo(config),
+          warehouseNumber: config.chain?.warehouseNumber ?? 0n,
+          clock,
+          ingest,
+          liveLotStatus: (lotId) => custody.custody.status(lotId),
+          opcuaPkiDir: opcuaPkiDir(config, at),
+          missedBeats: config.custody.defaults.missedBeats,
+        }),
+        tokens: new ApiTokenStore(store.database),
+        events,
+        config: config.api,
+        baseDir: config.baseDir,
+        nowMs: () => clock.nowMs(),
+        ...(custody.cosign && { cosign: custody.cosign }),
+        log: log.child({ component: 'api' }),
+      },
+    }),
     health: () => ({
       ok: ingest.healthy,
       readings: ingest.stats.accepted,
@@ -176,6 +209,7 @@ export async function startGateway(
     }),
   });
   const httpPort = (http.server.address() as { port: number }).port;
+  custody.start();
   log.info({ component: 'http', host: config.http.host, port: httpPort }, 'http listening');
 
   const epochTimer = setInterval(() => {
@@ -210,9 +244,12 @@ export async function startGateway(
     opcua,
     series,
     httpPort,
+    custody,
+    events,
     async stop() {
       clearInterval(epochTimer);
       await http.close();
+      await custody.stop();
       await opcua?.stop();
       await client?.stop();
       await broker.stop();
@@ -221,6 +258,23 @@ export async function startGateway(
       await pool.close();
       store.close();
       log.info('gateway stopped');
+    },
+  };
+}
+
+/** What /api/v1/info tells browsers: warehouse, chain and contract addresses. */
+function apiInfo(config: GatewayConfig & { baseDir: string }) {
+  const chain = config.chain && resolveChain(config.chain, config.baseDir);
+  return {
+    warehouseId: config.warehouseId,
+    gatewayId: config.gatewayId,
+    chainId: chain?.chainId ?? 0,
+    rpcUrl: config.api.publicRpcUrl ?? config.chain?.rpcUrl ?? '',
+    contracts: chain?.contracts ?? {
+      custodyOracle: '',
+      inventoryLoan: '',
+      warehouseReceipt: '',
+      priceFeeds: {},
     },
   };
 }
