@@ -49,6 +49,8 @@ export interface RegisteredRoute {
   readonly method: string;
   readonly url: string;
   readonly access: Access | undefined;
+  /** The route declares a response schema (TypeBox), so its answers are validated and documented. */
+  readonly hasResponseSchema: boolean;
 }
 
 /** What registerApi added: every route with its access rule (tests enumerate them). */
@@ -63,7 +65,12 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods)
-      routes.push({ method, url: route.url, access: route.config?.access });
+      routes.push({
+        method,
+        url: route.url,
+        access: route.config?.access,
+        hasResponseSchema: route.schema?.response !== undefined,
+      });
   });
   for (const token of options.config.bootstrapTokens)
     if (options.tokens.importHash(token.name, token.role, token.sha256, nowMs()))
