@@ -89,6 +89,7 @@ export class ChainFeeder {
       clock,
       log: log.child({ component: 'chain-submitter' }),
       ...(options.onConfirmed ? { onConfirmed: options.onConfirmed } : {}),
+      onMined: () => this.listener.wake(), // see our attestation or poke's effects at once
     });
     this.keeper = config.keeper
       ? new Keeper({

@@ -228,6 +228,11 @@ export class ChainListener {
     await this.#running;
   }
 
+  /** Reads now instead of at the next poll (e.g. right after one of our transactions was mined). */
+  wake(): void {
+    this.#wake?.();
+  }
+
   /** The last block fully processed, or undefined before the first range. */
   cursor(): { blockNumber: number; blockHash: string } | undefined {
     const row = this.#statements.cursor.get(this.#name) as

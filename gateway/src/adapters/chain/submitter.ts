@@ -61,6 +61,8 @@ export interface SubmitterOptions {
   readonly log: Logger;
   /** Called once per transaction whose rows reached the confirmation depth. */
   readonly onConfirmed?: (rows: readonly OutboxRow[]) => void;
+  /** Called when a transaction of ours (attestations or a call) is mined, e.g. to wake the listener. */
+  readonly onMined?: (receipt: TransactionReceipt) => void;
 }
 
 /** A plain contract call the keeper wants sent from the gateway's account (e.g. poke). */
@@ -288,6 +290,7 @@ export class AttestationSubmitter {
       const receipt = await provider.getTransactionReceipt(hash);
       if (!receipt) continue;
       this.#inFlight = undefined;
+      this.#options.onMined?.(receipt);
       if (flight.kind === 'call') this.#callMined(flight.call!, receipt);
       else await this.#attestationMined(flight.rows, receipt);
       return true;
@@ -460,10 +463,26 @@ export class AttestationSubmitter {
     for (const row of firstPerLot.values()) {
       if ((this.#deferredUntilMs.get(row.lotKey) ?? 0) > nowMs) continue;
       if (row.signatures.length < this.#threshold) continue; // co-signing still collecting
+      if (!this.#wellFormed(row)) continue;
       batch.push(row);
       if (batch.length >= limit) break;
     }
     return batch;
+  }
+
+  /** A row that cannot even be encoded (a lot key of another warehouse) must not block the queue. */
+  #wellFormed(row: OutboxRow): boolean {
+    try {
+      toChainAttestation(row, this.#options.warehouseNumber);
+      return true;
+    } catch (error) {
+      this.#options.outbox.markRefused([row.id], (error as Error).message);
+      this.#options.log.error(
+        { attestation: row.id, err: (error as Error).message },
+        'malformed attestation refused',
+      );
+      return false;
+    }
   }
 
   async #sendAttestations(): Promise<boolean> {
