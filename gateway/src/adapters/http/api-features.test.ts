@@ -256,6 +256,31 @@ describe('dashboard files', () => {
   });
 });
 
+describe('CORS', () => {
+  it('answers preflight and tags responses for an allowed origin only', async () => {
+    const url = await serve({ corsOrigins: ['https://bank.example'] });
+    const preflight = await fetch(`${url}/api/v1/lots`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://bank.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://bank.example');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    const allowed = await fetch(`${url}/api/v1/lots`, {
+      headers: { origin: 'https://bank.example', ...bearer(fixture.token['bank-viewer']) },
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://bank.example');
+    const other = await fetch(`${url}/api/v1/lots`, {
+      headers: { origin: 'https://evil.example', ...bearer(fixture.token['bank-viewer']) },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('standalone entry', () => {
   it('serves the API over an evidence log with createApiOptions and startApi, publishing to its bus', async () => {
     const token = `pg_${'2e'.repeat(32)}`;

@@ -11,7 +11,7 @@ export interface HttpOptions {
   readonly metrics: Registry;
   /** Liveness details; `ok: false` answers 503. */
   readonly health: () => { ok: boolean } & Record<string, unknown>;
-  /** The dashboard API; omitted, only /metrics and /health are served. */
+  /** The dashboard API; omitted (or config.enabled false), only /metrics and /health are served. */
   readonly api?: ApiOptions;
 }
 
@@ -20,7 +20,7 @@ export async function startHttp(
 ): Promise<FastifyInstance & { api?: ApiHandle }> {
   const app = Fastify({ logger: false, trustProxy: false });
   // The API first, so its OpenAPI document also lists /health.
-  const api = options.api ? await registerApi(app, options.api) : undefined;
+  const api = options.api?.config.enabled ? await registerApi(app, options.api) : undefined;
   const publicRoute = { access: 'public' as const };
   const Health = Type.Object({ ok: Type.Boolean() }, { additionalProperties: true });
   app.get(
