@@ -652,7 +652,9 @@ export function checkExpectations(result: ScenarioResult, options: { chain: bool
   for (const outcome of result.outcomes)
     if (!outcome.ok && !rejectedIds.has(outcome.key))
       failures.push(
-        `action ${outcome.key} (${outcome.type}) failed: ${outcome.error} ${outcome.message.slice(0, 200)}`,
+        outcome.error === 'Error'
+          ? `action ${outcome.key} (${outcome.type}) failed: ${outcome.message.slice(0, 200)}`
+          : `action ${outcome.key} (${outcome.type}) reverted: ${outcome.error}(${outcome.args.map(String).join(', ')})`,
       );
 
   const allFlags = [...result.attestations.values()].flat().reduce((bits, a) => bits | a.flags, 0);
