@@ -354,16 +354,17 @@ export class CustodyService {
     const { lotId, bayId } = model.definition;
     const config = this.#options.config;
     const timing = attestationTiming(nowMs, model.lastAttested, attestPolicyOf(config));
-    const evidence = selectEvidence(status.evidence, config.attest.maxEvidence);
-    const readingIds = evidence.map((reading) => {
+    // Every evidence reading is in the log (the hook runs after the commit); one that is not (a bug)
+    // is left out rather than failing the lot's attestation: the root covers exactly the ids listed.
+    const evidence: ReadingRef[] = [];
+    const readingIds: number[] = [];
+    for (const reading of selectEvidence(status.evidence, config.attest.maxEvidence)) {
       const id =
         reading.readingId ?? this.#queries.readingId(reading.deviceId, reading.boot, reading.seq);
-      if (id === undefined)
-        throw new Error(
-          `custody: reading (${reading.deviceId}, ${reading.boot}, ${reading.seq}) is not in the evidence log`,
-        );
-      return id;
-    });
+      if (id === undefined) continue;
+      evidence.push(reading);
+      readingIds.push(id);
+    }
     const releaseOrderId = status.releaseOrderId ?? 0n;
     const attestation: Attestation = {
       warehouseId: this.#options.warehouseNumber,
