@@ -148,9 +148,9 @@ export const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 8080 }),
     /** The dashboard API under /api/v1 (docs/api.md); `api: {}` is a working default. */
-    api: apiConfigSchema.default(apiConfigSchema.parse({})),
+    api: apiConfigSchema.prefault({}),
     /** Custody engine: lot policy and attestation schedule (docs/custody.md). */
-    custody: custodyConfigSchema.default(custodyConfigSchema.parse({})),
+    custody: custodyConfigSchema.prefault({}),
     /** The chain: where attestations go and which events are followed. Off when absent. */
     chain: chainConfigSchema.optional(),
     /** Co-signing with the warehouse's other gateways, when chain.threshold > 1. */

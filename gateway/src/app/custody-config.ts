@@ -77,7 +77,7 @@ export const custodyConfigSchema = z
     /** Lot policy for every lot without an override. */
     defaults: z
       .object({
-        tareGrams: lotPolicyShape.tareGrams.default(0n),
+        tareGrams: lotPolicyShape.tareGrams.prefault('0'),
         medianWindow: lotPolicyShape.medianWindow.default(LOT_DEFAULTS.medianWindow),
         disagreementToleranceBps: lotPolicyShape.disagreementToleranceBps.default(
           LOT_DEFAULTS.disagreementToleranceBps,
