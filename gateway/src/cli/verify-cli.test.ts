@@ -149,7 +149,7 @@ beforeAll(async () => {
   api = await startApi({ ...options, host: '127.0.0.1', port: 0 });
 }, 120_000);
 afterAll(async () => {
-  await api?.close();
+  await api?.app.close();
   store?.close();
   await anvil?.stop();
   rmSync(site.dir, { recursive: true, force: true });
