@@ -29,6 +29,35 @@ interface JsonSchema {
  * wins; the test fails when a key here no longer exists in the schema.
  */
 export const FALLBACK_MEANINGS: Record<string, string> = {
+  'api.bootstrapTokens[].name': 'Token name (unique; shown in logs and `tokens list`).',
+  'api.bootstrapTokens[].role':
+    'Role of the token: bank-viewer, auditor, operator-admin or gateway-peer.',
+  'api.bootstrapTokens[].sha256': 'SHA-256 (hex) of the token; the token itself is never stored.',
+  'api.rateLimit': 'Request limits of the API.',
+  'custody.attest': 'When attestations are made: deviation, heartbeat and validity.',
+  'custody.defaults.tareGrams': "Subtracted from the sum of the load cells' net weights. [g]",
+  'custody.defaults.medianWindow': 'Readings per load cell in the robust (median) estimate.',
+  'custody.defaults.disagreementToleranceBps':
+    'Weight vs RFID figures beyond this share of the larger one: sensor disagreement. [bps]',
+  'custody.defaults.dropToleranceBps':
+    'A fall beyond this share of the reference quantity is a drop; also the release match. [bps]',
+  'custody.defaults.missedBeats':
+    'A device is offline after heartbeatMs x missedBeats without an accepted reading.',
+  'custody.defaults.temperature': 'Temperature limits; omit a side for no limit.',
+  'custody.defaults.temperature.minMilliC': 'Lowest allowed temperature. [milli-degC]',
+  'custody.defaults.temperature.maxMilliC': 'Highest allowed temperature. [milli-degC]',
+  'custody.defaults.humidity': 'Relative humidity limits; omit a side for no limit.',
+  'custody.defaults.humidity.minPerMille': 'Lowest allowed relative humidity. [per-mille]',
+  'custody.defaults.humidity.maxPerMille': 'Highest allowed relative humidity. [per-mille]',
+  'custody.defaults.excursionMs':
+    'Outside the limits for at least this long (device time) is a quality excursion. [ms]',
+  'chain.contracts.custodyOracle': 'CustodyOracle address.',
+  'chain.contracts.inventoryLoan': 'InventoryLoan address.',
+  'chain.contracts.warehouseReceipt': 'WarehouseReceipt address.',
+  'chain.contracts.priceFeeds': 'Commodity name (e.g. COPPER) -> PriceFeed address.',
+  'chain.keyEnv': 'Environment variable holding the gateway key when keyFile is unset.',
+  'chain.retryMaxMs': 'Longest retry delay while the node is unreachable. [ms]',
+  'cosign.peers[].url': "Base URL of the peer gateway's HTTP API.",
   warehouseId:
     'The warehouse this gateway serves; devices publish under `pg/v1/<warehouseId>/...` and the manifest must name it.',
   gatewayId: "This gateway among the warehouse's gateways (logs, MQTT client id, co-signing).",
@@ -83,17 +112,27 @@ export const FALLBACK_MEANINGS: Record<string, string> = {
   'log.level': 'Lowest level written.',
 };
 
-const SCHEMA_SOURCES = ['../gateway/src/config.ts'];
+/** Files holding the schema, and the config section each one's keys live under. */
+const SCHEMA_SOURCES: ReadonlyArray<{ file: string; section: string }> = [
+  { file: '../gateway/src/config.ts', section: '' },
+  { file: '../gateway/src/adapters/http/api-config.ts', section: 'api' },
+  { file: '../gateway/src/app/custody-config.ts', section: 'custody' },
+  { file: '../gateway/src/app/chain-config.ts', section: 'chain' },
+];
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** `/** ... *\/` comments above schema keys, by key path within the schema source (a.b.c). */
 export function schemaComments(
-  sources: readonly string[] = SCHEMA_SOURCES.map((file) =>
-    readFileSync(new URL(file, import.meta.url), 'utf8'),
+  sources: ReadonlyArray<string | { text: string; section: string }> = SCHEMA_SOURCES.map(
+    ({ file, section }) => ({
+      text: readFileSync(new URL(file, import.meta.url), 'utf8'),
+      section,
+    }),
   ),
 ): Map<string, string> {
   const comments = new Map<string, string>();
-  for (const text of sources) {
+  for (const source of sources) {
+    const { text, section } = typeof source === 'string' ? { text: source, section: '' } : source;
     const file = ts.createSourceFile('config.ts', text, ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node): void => {
       if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name)) {
@@ -109,7 +148,7 @@ export function schemaComments(
               .trim(),
           )
           .join(' ');
-        if (comment) comments.set(keyPath(node).join('.'), comment);
+        if (comment) comments.set([section, ...keyPath(node)].filter(Boolean).join('.'), comment);
       }
       ts.forEachChild(node, visit);
     };
