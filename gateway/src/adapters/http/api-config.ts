@@ -32,8 +32,11 @@ export const apiConfigSchema = z
       })
       .strict()
       .default({ perTokenPerMinute: 600, failedAuthPerMinute: 20 }),
-    /** Built dashboard (Vite `dist`); served at / when the folder exists. Relative to the config file. */
-    dashboardDir: z.string().min(1).default('../dashboard/dist'),
+    /**
+     * Built dashboard (Vite `dist`), served at / when it holds index.html. Relative to the config
+     * file; default: this repository's dashboard/dist.
+     */
+    dashboardDir: z.string().min(1).optional(),
     /** Browser origins allowed to call the API from another site (a bank's multi-gateway dashboard). */
     corsOrigins: z.array(z.string().url().or(z.literal('*'))).default([]),
     /** Read-only JSON-RPC URL handed to browsers in /api/v1/info (the gateway's own RPC may be private). */

@@ -3,6 +3,7 @@
 // catalogue for every failure, SSE, and the built dashboard at / (SPA fallback to index.html).
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -165,7 +166,12 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
 /** Serves the built dashboard when its folder exists; unknown non-API GETs get index.html. */
 async function serveDashboard(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const configured = options.config.dashboardDir;
-  const root = isAbsolute(configured) ? configured : resolve(options.baseDir ?? '.', configured);
+  const root =
+    configured === undefined
+      ? fileURLToPath(new URL('../../../../dashboard/dist', import.meta.url))
+      : isAbsolute(configured)
+        ? configured
+        : resolve(options.baseDir ?? '.', configured);
   const hasDashboard = existsSync(join(root, 'index.html'));
   if (hasDashboard) await app.register(fastifyStatic, { root, wildcard: true });
   app.setNotFoundHandler(async (request, reply) => {
