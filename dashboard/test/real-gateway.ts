@@ -4,6 +4,7 @@
 // check the dashboard against the actual server rather than the fixture gateway.
 
 import { Registry } from 'prom-client';
+import type { AcceptedItem } from '../../gateway/src/ports/evidence-store.js';
 import {
   ingestReadings,
   LOT_ID,
@@ -117,6 +118,18 @@ export async function startRealGateway(
       await fixture.close();
     },
   };
+  await recordLoanEvents(gateway, world, lot, loanId, quantityGrams);
+  return gateway;
+}
+
+/** The chain events of a loan opened by `ChainWorld.openLoan`, as the gateway's listener stores them. */
+export async function recordLoanEvents(
+  gateway: RealGateway,
+  world: ChainWorld,
+  lot: LotRef,
+  loanId: bigint,
+  quantityGrams: bigint,
+): Promise<void> {
   const receiptId = loanId.toString(); // one receipt per loan in these worlds
   await gateway.chainEvent('WarehouseReceipt', 'ReceiptIssued', {
     receiptId,
@@ -145,5 +158,35 @@ export async function startRealGateway(
     debt: (6_300_000n * USD).toString(),
     ltvBps: '7000',
   });
-  return gateway;
+}
+
+/**
+ * Commits `count` load-cell readings of the lot's device through the evidence store's write path,
+ * one every `stepMs` up to the fixture clock. Envelopes are placeholders: the series reads only
+ * the indexed columns (as the gateway's own series test does). For volume, not for verification.
+ */
+export function commitWeightReadings(gateway: RealGateway, count: number, stepMs: number): void {
+  const device = gateway.fixture.fleet.devices[0]!;
+  const startMs = gateway.fixture.clockMs - count * stepMs;
+  const batch = 20_000;
+  for (let start = 0; start < count; start += batch) {
+    const items: AcceptedItem[] = [];
+    for (let i = start; i < Math.min(count, start + batch); i++) {
+      items.push({
+        outcome: 'accepted',
+        deviceId: device.deviceId,
+        boot: 2,
+        seq: i,
+        deviceTimeMs: startMs + i * stepMs,
+        kind: 'weight',
+        value: 1_000_000_000n - BigInt(Math.floor(i / 1000)) + BigInt((i * 7919) % 5000),
+        bayId: device.bayId,
+        envelope: Uint8Array.of(i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff),
+        receivedAtMs: startMs + i * stepMs,
+        source: 'mqtt',
+        gap: false,
+      });
+    }
+    gateway.fixture.store.commit(items);
+  }
 }
