@@ -12,6 +12,6 @@ describe('DOMAIN.md 1 on chain: price drop, margin call, cure', () => {
     expect(called[0]!.args.ltvBps).toBe(7955n); // 6.3m / (1,000 t x 7,920) rounded up
     expect(loanEvents(result, 'R-A-7', 'MarginCallCured')).toHaveLength(1);
     expect(loanEvents(result, 'R-A-7', 'LoanDefaulted')).toEqual([]);
-    expect(result.loans.get('R-A-7')!.debt).toBe(6_300_000_000_000n - 756_000_000_000n);
+    expect(result.loans.get('R-A-7')!.debt).toBe(6_300_000_000_000n - 800_000_000_000n);
   }, 150_000);
 });
