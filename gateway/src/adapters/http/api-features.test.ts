@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { deviceTopic, generateKeyPair, nobleSigner } from '@pledgeguard/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envelopeOf } from '../../testing/fleet.js';
-import { makeFixture, NOW_MS, startServer, type Fixture } from './test-fixture.js';
+import { rotateDeviceKey } from '../sqlite/registry-admin.js';
+import {
+  ingestReadings,
+  makeFixture,
+  NOW_MS,
+  seedAttestation,
+  startServer,
+  type Fixture,
+} from './test-fixture.js';
 import { apiConfigSchema } from './api-config.js';
 import { createApiOptions, startApi } from './start-api.js';
 import { INFO } from './test-fixture.js';
@@ -253,6 +261,46 @@ describe('dashboard files', () => {
     const api = await fetch(`${url}/api/v1/no-such-route`);
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ code: 'PG_API_NOT_FOUND' });
+  });
+});
+
+describe('evidence after a key rotation', () => {
+  it('serves the key that signed each reading, not the key the device has now', async () => {
+    const url = await serve();
+    await ingestReadings(fixture, 0, [0]);
+    fixture.clockMs += 1_000;
+    const device = fixture.fleet.devices[0]!;
+    const fresh = generateKeyPair('EdDSA');
+    rotateDeviceKey(
+      fixture.store.database,
+      device.deviceId,
+      'EdDSA',
+      fresh.publicKey,
+      fixture.clockMs,
+    );
+    const id = seedAttestation(fixture, [1], {
+      sequence: NOW_MS,
+      quantityGrams: '1000000000',
+      flags: 0,
+      status: 'pending',
+    });
+    const evidence = await (
+      await fetch(`${url}/api/v1/attestations/${id}/evidence`, {
+        headers: bearer(fixture.token.auditor),
+      })
+    ).json();
+    expect(evidence.readings[0].publicKeyHex).toBe(
+      `0x${Buffer.from(device.publicKey).toString('hex')}`,
+    );
+    const current = await (
+      await fetch(`${url}/api/v1/devices/${device.deviceId}`, {
+        headers: bearer(fixture.token.auditor),
+      })
+    ).json();
+    expect(current).toMatchObject({
+      keyVersion: 2,
+      publicKeyHex: `0x${Buffer.from(fresh.publicKey).toString('hex')}`,
+    });
   });
 });
 
