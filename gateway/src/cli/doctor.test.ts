@@ -16,12 +16,19 @@ const fleet = makeFleet(1);
 let anvil: AnvilHandle;
 let aedes: AedesBroker;
 let deploymentFile: string;
+/** Private keys of a registered gateway (anvil account 5) and of an outsider (account 6). */
+let gatewayKey: string;
+let outsiderKey: string;
 const sites: Site[] = [];
 
 beforeAll(async () => {
   [anvil, aedes] = await Promise.all([startAnvil(), startAedes()]);
   const provider = connect(anvil.rpcUrl, anvil.chainId);
-  const { deployment } = await deployPledgeGuard(anvilAccount(provider, 0));
+  gatewayKey = anvilAccount(provider, 5).privateKey;
+  outsiderKey = anvilAccount(provider, 6).privateKey;
+  const { deployment } = await deployPledgeGuard(anvilAccount(provider, 0), {
+    gatewaySets: [{ warehouseId: 7n, gateways: [anvilAccount(provider, 5).address], threshold: 1 }],
+  });
   provider.destroy();
   const site = writeSite(fleet.manifest);
   sites.push(site);
@@ -34,32 +41,40 @@ afterAll(async () => {
 });
 
 describe('pledgeguard doctor', () => {
-  it('passes against a live broker and chain with the contracts deployed (exit 0)', async () => {
+  it('passes against a live broker and chain with the contracts deployed and the gateway registered (exit 0)', async () => {
     const site = writeSite(fleet.manifest, {
       manifest: './manifest.json',
       mqtt: {
         embedded: { enabled: false },
         client: { url: `mqtt://127.0.0.1:${aedes.port}`, protocolVersion: 4 },
       },
+      chain: {
+        rpcUrl: anvil.rpcUrl,
+        deployment: deploymentFile,
+        warehouseNumber: 7,
+        keyEnv: 'PG_TEST_GATEWAY_KEY',
+      },
     });
     sites.push(site);
-    const result = await runPledgeguard([
-      'doctor',
-      '--config',
-      site.configFile,
-      '--rpc',
-      anvil.rpcUrl,
-      '--deployment',
-      deploymentFile,
-    ]);
+    const result = await runPledgeguard(['doctor', '--config', site.configFile], {
+      env: { PG_TEST_GATEWAY_KEY: gatewayKey },
+    });
     expect(result.stderr).toContain('doctor: no check failed');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ok {4}mqtt client {7}connected to mqtt:\/\/127\.0\.0\.1/);
     expect(result.stdout).toMatch(/ok {4}chain .*chain id 31337/);
     expect(result.stdout).toMatch(/ok {4}contract custodyOracle/);
     expect(result.stdout).toMatch(/ok {4}contract priceFeed COPPER/);
+    expect(result.stdout).toMatch(/ok {4}gateway key .*a gateway of warehouse 7/);
     expect(result.stdout).toMatch(/ok {4}clock/);
     expect(result.stdout).not.toContain('FAIL');
+
+    const outsider = await runPledgeguard(['doctor', '--config', site.configFile], {
+      env: { PG_TEST_GATEWAY_KEY: outsiderKey },
+    });
+    expect(outsider.code).toBe(1);
+    expect(outsider.stdout).toMatch(/FAIL {2}gateway key .*is not a gateway of warehouse 7/);
+    expect(outsider.stdout).toContain('fix: have the contracts admin add it');
   });
 
   it('fails against dead ports and says how to fix each (exit 1)', async () => {

@@ -29,6 +29,12 @@ export interface ChainTarget {
   readonly chainId?: string;
   /** Contract name -> address that must hold code. */
   readonly contracts: Record<string, string>;
+  /** From the config's chain section: the key that signs attestations, and its warehouse. */
+  readonly gateway?: {
+    readonly warehouseNumber: bigint;
+    readonly keyEnv: string;
+    readonly keyFile?: string;
+  };
 }
 
 export interface DoctorOptions {
@@ -345,6 +351,7 @@ async function checkChain(chain: ChainTarget, options: DoctorOptions): Promise<F
             },
       );
     }
+    if (chain.gateway) findings.push(await checkGatewayKey(chain, provider));
     findings.push(await checkClock(provider, dateHeader, roundTripMs, options.maxClockSkewMs));
   } catch (error) {
     findings.push({
@@ -426,31 +433,99 @@ async function checkInflux(config: CliConfig, timeoutMs: number): Promise<Findin
   }
 }
 
-/** The chain to check: --rpc and --deployment, else the config's `chain` section when it has one. */
+/** The chain to check: --rpc / --deployment, else the config's `chain` section (app/chain-config.ts). */
 export function chainTarget(
   config: CliConfig,
   options: { rpc?: string; deployment?: string },
 ): ChainTarget | undefined {
-  const section = (config as unknown as { chain?: { rpcUrl?: string; deploymentFile?: string } })
-    .chain;
+  const section = config.chain;
   const rpcUrl = options.rpc ?? section?.rpcUrl;
   if (!rpcUrl) return undefined;
+  const gateway = section && {
+    warehouseNumber: section.warehouseNumber,
+    keyEnv: section.keyEnv,
+    ...(section.keyFile ? { keyFile: configPath(config, section.keyFile) } : {}),
+  };
   const file =
-    options.deployment ?? (section?.deploymentFile && configPath(config, section.deploymentFile));
-  if (!file) return { rpcUrl, contracts: {} };
-  let deployment: { chainId: string; contracts: Record<string, unknown> };
-  try {
-    deployment = JSON.parse(readFileSync(file, 'utf8')) as typeof deployment;
-  } catch (error) {
-    throw new CliError(`cannot read deployment file ${file}: ${(error as Error).message}`, 2);
-  }
+    options.deployment ?? (section?.deployment && configPath(config, section.deployment));
   const contracts: Record<string, string> = {};
-  for (const [name, value] of Object.entries(deployment.contracts))
-    if (typeof value === 'string') contracts[name] = value;
-    else if (value && typeof value === 'object')
-      for (const [feed, address] of Object.entries(value as Record<string, string>))
-        contracts[`priceFeed ${feed}`] = address;
-  return { rpcUrl, chainId: deployment.chainId, contracts };
+  const addContracts = (entries: Record<string, unknown>) => {
+    for (const [name, value] of Object.entries(entries))
+      if (typeof value === 'string') contracts[name] = value;
+      else if (value && typeof value === 'object')
+        for (const [feed, address] of Object.entries(value as Record<string, string>))
+          contracts[`priceFeed ${feed}`] = address;
+  };
+  let chainId: string | undefined =
+    section?.chainId !== undefined ? String(section.chainId) : undefined;
+  if (file) {
+    let deployment: { chainId: string | number; contracts: Record<string, unknown> };
+    try {
+      deployment = JSON.parse(readFileSync(file, 'utf8')) as typeof deployment;
+    } catch (error) {
+      throw new CliError(`cannot read deployment file ${file}: ${(error as Error).message}`, 2);
+    }
+    addContracts(deployment.contracts);
+    chainId ??= String(deployment.chainId);
+  }
+  // Inline addresses override the file's, as in app/chain-config.ts resolveChain.
+  if (!options.deployment && section?.contracts) addContracts(section.contracts);
+  return {
+    rpcUrl,
+    ...(chainId !== undefined ? { chainId } : {}),
+    contracts,
+    ...(gateway ? { gateway } : {}),
+  };
+}
+
+/** The gateway's chain key: loads, holds gas money, and is in the warehouse's gateway set. */
+async function checkGatewayKey(chain: ChainTarget, provider: JsonRpcProvider): Promise<Finding> {
+  const gateway = chain.gateway!;
+  const { GatewayKey } = await import('../adapters/chain/gateway-key.js');
+  let address: string;
+  try {
+    address = GatewayKey.load(gateway).address;
+  } catch (error) {
+    return {
+      check: 'gateway key',
+      status: 'fail',
+      detail: (error as Error).message,
+      fix: `put the gateway's key (0x + 64 hex) in chain.keyFile (mode 0600) or the environment variable ${gateway.keyEnv}`,
+    };
+  }
+  const balance = await provider.getBalance(address);
+  const oracle = chain.contracts.custodyOracle;
+  if (oracle) {
+    const { Contract } = await import('ethers');
+    const contract = new Contract(
+      oracle,
+      ['function isGateway(uint64 warehouseId, address gateway) view returns (bool)'],
+      provider,
+    );
+    const registered = (await contract.getFunction('isGateway')(
+      gateway.warehouseNumber,
+      address,
+    )) as boolean;
+    if (!registered)
+      return {
+        check: 'gateway key',
+        status: 'fail',
+        detail: `${address} is not a gateway of warehouse ${gateway.warehouseNumber} on the CustodyOracle`,
+        fix: `have the contracts admin add it: CustodyOracle.rotateGateways(${gateway.warehouseNumber}, [...gateways, ${address}], threshold), or \`pledgeguard deploy --warehouse-number ${gateway.warehouseNumber} --gateway ${address}\` on a new chain`,
+      };
+  }
+  return balance === 0n
+    ? {
+        check: 'gateway key',
+        status: 'fail',
+        detail: `${address} has no funds to pay for attestations`,
+        fix: `send the chain's gas token to ${address} (or set min-gas-price 0 on a consortium chain)`,
+      }
+    : {
+        check: 'gateway key',
+        status: 'ok',
+        detail: `${address}${oracle ? `, a gateway of warehouse ${gateway.warehouseNumber}` : ''}, balance ${balance} wei`,
+      };
 }
 
 const MARK: Record<Status, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
