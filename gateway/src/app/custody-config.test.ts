@@ -7,7 +7,7 @@ describe('custodyConfigSchema', () => {
     expect(attestPolicyOf(config)).toEqual({
       heartbeatMs: 60_000,
       deviationBps: 50,
-      validForS: 120,
+      validForS: 900,
       minIntervalMs: 0,
     });
     expect(lotPolicyOf(config, 'LOT-7')).toEqual({

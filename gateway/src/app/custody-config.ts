@@ -63,8 +63,13 @@ export const custodyConfigSchema = z
         heartbeatMs: z.number().int().min(1_000).default(60_000),
         /** A quantity move beyond this attests at once. [bps of the last attested quantity] */
         deviationBps: bps.default(50),
-        /** validUntil = observedAt + validForS (default 2 x heartbeat). [s] */
-        validForS: z.number().int().min(1).default(120),
+        /**
+         * validUntil = observedAt + validForS. Longer than the chain outages to ride out: an
+         * attestation queued during an outage can land only while still valid (15 min covers
+         * a 10-minute outage). A silent gateway still shows: the loan counts custody stale after
+         * validUntil. [s]
+         */
+        validForS: z.number().int().min(1).default(900),
         /** Shortest time between two attestations of a lot, except on a flag change. [ms] */
         minIntervalMs: ms.default(0),
         /** Readings in one evidence set (the latest ones are kept). */

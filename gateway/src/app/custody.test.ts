@@ -79,7 +79,7 @@ function startService(): CustodyService {
   service = new CustodyService({
     store,
     warehouseNumber: WAREHOUSE_NUMBER,
-    config: custodyConfigSchema.parse({}),
+    config: custodyConfigSchema.parse({ attest: { validForS: 120 } }),
     clock,
     onAlert: (alert) => alerts.push(alert),
   });

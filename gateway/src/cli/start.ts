@@ -1,6 +1,7 @@
 // `pledgeguard start --config <file>`: the production gateway, run until SIGINT or SIGTERM. The one
 // implementation shared with gateway/src/main.ts (`pledgeguard-gateway --config`).
 import { pino, type Logger } from 'pino';
+import { KEY_REDACT_PATHS } from '../adapters/chain/gateway-key.js';
 import { startGateway, type RunningGateway } from '../app/gateway.js';
 import type { loadConfig } from '../config.js';
 import { systemClock } from '../ports/clock.js';
@@ -10,7 +11,7 @@ export function gatewayLogger(config: ReturnType<typeof loadConfig>): Logger {
   return pino({
     level: config.log.level,
     base: { gateway: config.gatewayId },
-    redact: ['*.password', '*.passwordHash', '*.mqttPasswordHash'],
+    redact: ['*.password', '*.passwordHash', '*.mqttPasswordHash', ...KEY_REDACT_PATHS],
   });
 }
 
