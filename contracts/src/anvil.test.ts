@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAnvil } from './anvil.js';
 
@@ -24,6 +27,37 @@ async function waitUntilClosed(port: number, timeoutMs: number): Promise<boolean
 }
 
 describe('anvil launcher', () => {
+  it('keeps a chain given a state file across a stop and a new start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pg-anvil-state-'));
+    const stateFile = join(dir, 'chain.json');
+    const blockNumber = async (rpcUrl: string) => {
+      const response = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
+      });
+      return Number(((await response.json()) as { result: string }).result);
+    };
+    try {
+      const first = await startAnvil({ stateFile });
+      await fetch(first.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: ['0x7'] }),
+      });
+      expect(await blockNumber(first.rpcUrl)).toBe(7);
+      await first.stop();
+      const second = await startAnvil({ stateFile });
+      try {
+        expect(await blockNumber(second.rpcUrl)).toBe(7);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts on a free loopback port with --prune-history, answers JSON-RPC, and stops', async () => {
     const anvil = await startAnvil();
     try {

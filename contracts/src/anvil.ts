@@ -20,6 +20,13 @@ export interface AnvilOptions {
   genesisTimestamp?: number;
   /** Time to wait for anvil to listen [ms]; default 10,000. */
   startTimeoutMs?: number;
+  /**
+   * Keep the chain in this file across runs (`--state`: loaded at start when it exists, written
+   * every `stateIntervalS` and at exit). Default: a throwaway chain.
+   */
+  stateFile?: string;
+  /** Seconds between state dumps when stateFile is set; default 5. */
+  stateIntervalS?: number;
 }
 
 export interface AnvilHandle {
@@ -65,6 +72,13 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilHandl
     args.push('--block-time', String(options.blockTimeSeconds));
   if (options.genesisTimestamp !== undefined)
     args.push('--timestamp', String(options.genesisTimestamp));
+  if (options.stateFile !== undefined)
+    args.push(
+      '--state',
+      options.stateFile,
+      '--state-interval',
+      String(options.stateIntervalS ?? 5),
+    );
 
   const child = spawn('sh', ['-c', WATCHDOG, anvilBinary(), ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
