@@ -130,10 +130,13 @@ describe('server-sent events', () => {
     expect(fixture.bus.publish('reading', { lotId: 'LOT-2', value: '3' })).toBe(true);
     fixture.clockMs += 1_000;
     expect(fixture.bus.publish('reading', { lotId: 'LOT-1', value: '4' })).toBe(true);
+    expect(fixture.bus.publish('reading', { lotId: null, deviceId: 'a', value: '5' })).toBe(true);
+    expect(fixture.bus.publish('reading', { lotId: null, deviceId: 'b', value: '6' })).toBe(false);
     expect(seen).toEqual([
       { lotId: 'LOT-1', value: '1' },
       { lotId: 'LOT-2', value: '3' },
       { lotId: 'LOT-1', value: '4' },
+      { lotId: null, deviceId: 'a', value: '5' },
     ]);
     unsubscribe();
   });

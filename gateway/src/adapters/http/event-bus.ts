@@ -1,6 +1,7 @@
 // In-process publish/subscribe for the SSE stream (`GET /api/v1/events`). The gateway's parts
 // publish; each SSE connection subscribes. Readings are sampled here: at most one per lot per
-// `readingIntervalMs`, so a 10,000-device warehouse does not flood browsers.
+// `readingIntervalMs` (and one for all lot-less devices), so a 10,000-device warehouse does not
+// flood browsers.
 
 export const API_EVENT_KINDS = ['attestation', 'alert', 'chain', 'quarantine', 'reading'] as const;
 export type ApiEventKind = (typeof API_EVENT_KINDS)[number];
@@ -34,7 +35,9 @@ export class ApiEventBus {
   /** Publishes to every subscriber; returns false when a `reading` was dropped by sampling. */
   publish(kind: ApiEventKind, data: Record<string, unknown>): boolean {
     if (kind === 'reading') {
-      const lot = typeof data.lotId === 'string' ? data.lotId : `device:${String(data.deviceId)}`;
+      // Readings of devices outside any lot share one slot: a warehouse of lot-less sensors must
+      // not flood browsers either.
+      const lot = typeof data.lotId === 'string' ? `lot:${data.lotId}` : 'no-lot';
       const nowMs = this.#nowMs();
       const last = this.#lastReadingMs.get(lot);
       if (last !== undefined && nowMs - last < this.#readingIntervalMs) return false;
