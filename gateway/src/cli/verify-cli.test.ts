@@ -184,8 +184,19 @@ describe('pledgeguard verify (through the gateway API)', () => {
     expect(result.stdout).not.toContain('note  trusted');
   });
 
-  it('says what it trusted when given neither, and prints JSON on request', async () => {
-    const result = await verify(readingIds[0]!, '--json');
+  it('says what it trusted when given neither, and prints JSON on request (token from PG_API_TOKEN)', async () => {
+    const result = await runPledgeguard(
+      [
+        'verify',
+        String(readingIds[0]!),
+        '--api',
+        `http://127.0.0.1:${api.port}`,
+        '--rpc',
+        anvil.rpcUrl,
+        '--json',
+      ],
+      { env: { PG_API_TOKEN: token } },
+    );
     expect(result.code).toBe(0);
     const verdict = JSON.parse(result.stdout) as { ok: boolean; trusted: string[] };
     expect(verdict.ok).toBe(true);

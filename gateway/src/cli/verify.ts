@@ -3,7 +3,7 @@
 // through the verifier's own RPC endpoint (verify-evidence.ts). Exit 0 only when every check holds.
 import { readFileSync } from 'node:fs';
 import { parseManifest, type DeviceManifest } from '@pledgeguard/protocol';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CliError, usageError } from './errors.js';
 import type { Output } from './output.js';
 import type { ReadingEvidence, VerifyVerdict } from './verify-evidence.js';
@@ -128,7 +128,14 @@ export function registerVerify(program: Command, out: Output): void {
     )
     .argument('<readingId>', 'reading id (as in the API and the dashboard)')
     .requiredOption('--api <url>', 'gateway base URL, e.g. http://gateway:8080')
-    .requiredOption('--token <token>', 'API token with the auditor role (or env PG_API_TOKEN)')
+    .addOption(
+      new Option(
+        '--token <token>',
+        'API token with the auditor role (keeps it out of `ps`: env PG_API_TOKEN)',
+      )
+        .env('PG_API_TOKEN')
+        .makeOptionMandatory(),
+    )
     .requiredOption('--rpc <url>', 'your own JSON-RPC endpoint of the chain')
     .option('--oracle <address>', 'CustodyOracle address from your own deployment record')
     .option('--manifest <file>', 'your own copy of the device manifest, to check the device key')
