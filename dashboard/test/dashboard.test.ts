@@ -102,6 +102,8 @@ describe('dashboard in Chromium', () => {
       .poll(() => loanB.getAttribute('data-state'), { timeout: 15_000 })
       .toBe('MarginCall');
     expect(await loanA.getByTestId('state').textContent()).toBe('Margin call');
+    // LTV too comes from the chain (InventoryLoan.health), not from gateway B's stale 70 %.
+    await expect.poll(() => loanB.getByTestId('ltv').textContent()).toContain('LTV 78.75 %');
     expect(await loanA.getByTestId('countdown').textContent()).toMatch(
       /^(1d 23h 5\dm \d\ds|2d 00h 00m 0\ds)$/,
     );

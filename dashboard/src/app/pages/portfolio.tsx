@@ -139,7 +139,7 @@ function LoanCard({
   const maxBps = onChain?.maxLtvBps ?? Number(loan.maxLtvBps);
   const callBps = onChain?.marginCallLtvBps ?? Number(loan.marginCallLtvBps);
   const defaultBps = onChain?.defaultLtvBps ?? Number(loan.defaultLtvBps);
-  const ltvBps = loan.ltvBps === null ? null : Number(loan.ltvBps);
+  const ltvBps = onChain?.ltvBps ?? (loan.ltvBps === null ? null : Number(loan.ltvBps));
   const debt = onChain?.debt ?? BigInt(loan.debt);
   const deadlineS = onChain ? onChain.callDeadlineS || null : loan.cureDeadlineS;
   const lot = row.lot;
@@ -178,13 +178,24 @@ function LoanCard({
         <dt>Flags</dt>
         <dd>
           {loan.frozen && <span class="flag">frozen</span>}
+          {onChain?.custodyFresh === false && <span class="flag">custody stale</span>}
+          {onChain?.priceFresh === false && <span class="flag">price stale</span>}
+          {onChain?.breach && onChain.breach !== 'None' && (
+            <span class="flag">breach: {onChain.breach}</span>
+          )}
           {lot?.unverified && <span class="flag">unverified</span>}
           {lot?.flagNames.map((f) => (
             <span class="flag" key={f}>
               {f}
             </span>
           ))}
-          {!loan.frozen && !lot?.unverified && (lot?.flagNames.length ?? 0) === 0 && 'none'}
+          {!loan.frozen &&
+            !lot?.unverified &&
+            (lot?.flagNames.length ?? 0) === 0 &&
+            onChain?.custodyFresh !== false &&
+            onChain?.priceFresh !== false &&
+            (onChain?.breach ?? 'None') === 'None' &&
+            'none'}
         </dd>
         <dt>Warehouse</dt>
         <dd class="muted">{row.info.warehouseId}</dd>
