@@ -113,7 +113,9 @@ try {
   }
   const gateway = GATEWAY_FROM === 'tsx' ? spawnGateway(config) : spawnBuiltGateway(config);
   // 'gateway ready' is logged at info; with level warn, wait for the port instead.
-  await waitForPort(port);
+  let exitCode: number | null | undefined;
+  void gateway.exited.then((code) => (exitCode = code));
+  await waitForPort(port, () => exitCode !== undefined);
   log(
     `gateway (${GATEWAY_FROM}) up on port ${port} with ${threads} verify workers; heap flags: ${process.env.GATEWAY_HEAP_FLAGS ?? 'the launcher defaults'}; extra flags: ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}`,
   );
@@ -245,9 +247,10 @@ function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function waitForPort(port: number): Promise<void> {
+async function waitForPort(port: number, exited: () => boolean): Promise<void> {
   const { connect } = await import('node:net');
   for (let attempt = 0; attempt < 600; attempt++) {
+    if (exited()) throw new Error('the gateway exited before opening its port (see above)');
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.destroy();
