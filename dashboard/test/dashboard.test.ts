@@ -104,8 +104,9 @@ describe('dashboard in Chromium', () => {
     expect(await loanA.getByTestId('state').textContent()).toBe('Margin call');
     // LTV too comes from the chain (InventoryLoan.health), not from gateway B's stale 70 %.
     await expect.poll(() => loanB.getByTestId('ltv').textContent()).toContain('LTV 78.75 %');
+    // 48 h cure from the block time; anvil's block time runs a few seconds ahead when blocks come fast.
     expect(await loanA.getByTestId('countdown').textContent()).toMatch(
-      /^(1d 23h 5\dm \d\ds|2d 00h 00m 0\ds)$/,
+      /^(1d 23h 5\dm \d\ds|2d 00h 0\dm \d\ds)$/,
     );
     await screenshot(page, 'portfolio-margin-call-1366');
   });
