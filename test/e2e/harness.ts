@@ -435,7 +435,7 @@ function defaultGatewayConfig(
   if (gatewayHasSection('custody'))
     config.custody = {
       tickMs: 50,
-      attest: { heartbeatMs: 15 * 60_000, validForS: 4 * 3600 },
+      attest: { heartbeatMs: Math.max(60_000, 625 * scenario.timeScale), validForS: 4 * 3600 },
       defaults: { missedBeats: 30 },
       lots: Object.fromEntries(
         scenario.lots.map((lot) => [
