@@ -124,6 +124,22 @@ describe('dashboard in Chromium', () => {
     await screenshot(page, 'lot-verified-1366');
   });
 
+  it('verifies an attestation picked in the table, and redraws the chart for another range', async () => {
+    const page = browser.page;
+    await page.goto(`${gatewayA.url}/#/lot/0/LOT-1`);
+    await page.reload();
+    await page.waitForSelector('[data-testid=chart][data-drawn]');
+    const before = gatewayA.hits.get('/api/v1/lots/LOT-1/series') ?? 0;
+    await page.getByRole('button', { name: '24 h' }).click();
+    await expect.poll(() => gatewayA.hits.get('/api/v1/lots/LOT-1/series') ?? 0).toBe(before + 1);
+    await page.waitForSelector('[data-testid=chart][data-drawn]');
+    await page.getByTestId(`pick-${lotA.attestationId}`).click();
+    expect(await page.locator('.card h2').textContent()).toMatch(/^Attestation 1:/);
+    await page.getByTestId('verify-button').click();
+    await page.getByTestId('verdict').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/^VERIFIED/);
+  });
+
   it('one altered byte of served evidence makes the verdict fail', async () => {
     const page = browser.page;
     const original = gatewayA.data.evidence.get(lotA.attestationId)!;

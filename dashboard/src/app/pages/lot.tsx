@@ -1,6 +1,6 @@
 // Lot page: quantity over time with thresholds and events, alerts timeline, attestations with
 // their transactions, and "Verify this status" on any confirmed attestation.
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { formatTonnes, shortHex } from '../../format.js';
 import { must, useApp } from '../context.js';
 import { useLive, useLoad } from '../hooks.js';
@@ -10,21 +10,28 @@ import { VerifyPanel } from './verify-panel.js';
 
 const CHART_POINTS = 600;
 const DAY_MS = 86_400_000;
+const RANGES: [string, number][] = [
+  ['24 h', DAY_MS],
+  ['7 d', 7 * DAY_MS],
+  ['30 d', 30 * DAY_MS],
+];
 
 export function LotPage({ gatewayIndex, lotId }: { gatewayIndex: number; lotId: string }) {
   const { clients } = useApp();
   const client = clients[gatewayIndex];
   const id = encodeURIComponent(lotId);
+  const [rangeMs, setRangeMs] = useState(30 * DAY_MS);
+  const [chosenId, setChosenId] = useState<string | undefined>();
   const series = useLoad(async () => {
     if (!client) throw new Error(`no gateway #${gatewayIndex}`);
     const toMs = Date.now();
     return must(
       client,
       client.get<Series>(
-        `/lots/${id}/series?fromMs=${toMs - 30 * DAY_MS}&toMs=${toMs}&points=${CHART_POINTS}`,
+        `/lots/${id}/series?fromMs=${toMs - rangeMs}&toMs=${toMs}&points=${CHART_POINTS}`,
       ),
     );
-  }, [client, id]);
+  }, [client, id, rangeMs]);
   const details = useLoad(async () => {
     if (!client) throw new Error(`no gateway #${gatewayIndex}`);
     const [lots, alerts, attestations] = await Promise.all([
@@ -38,7 +45,13 @@ export function LotPage({ gatewayIndex, lotId }: { gatewayIndex: number; lotId: 
   useLive(['alert', 'attestation', 'chain'], details.reload, 1000);
 
   const lot = details.data?.lot;
-  const latest = useMemo(() => details.data?.attestations.find((a) => a.txHash), [details.data]);
+  // The attestation to verify: the one picked in the table, else the latest with a transaction.
+  const latest = useMemo(
+    () =>
+      details.data?.attestations.find((a) => chosenId !== undefined && String(a.id) === chosenId) ??
+      details.data?.attestations.find((a) => a.txHash),
+    [details.data, chosenId],
+  );
   if (!client) return <p class="error">No gateway #{gatewayIndex}</p>;
   return (
     <section>
@@ -58,11 +71,19 @@ export function LotPage({ gatewayIndex, lotId }: { gatewayIndex: number; lotId: 
         </p>
       )}
       {series.error && <p class="error">{series.error}</p>}
+      <div class="ranges">
+        {RANGES.map(([label, ms]) => (
+          <button key={label} class={ms === rangeMs ? 'active' : ''} onClick={() => setRangeMs(ms)}>
+            {label}
+          </button>
+        ))}
+      </div>
       {series.data && <QuantityChart series={series.data} />}
       {latest && (
         <div class="card">
           <h2>
-            Latest status on chain: {formatTonnes(BigInt(latest.quantityGrams))}, flags{' '}
+            {chosenId === undefined ? 'Latest status on chain' : `Attestation ${latest.sequence}`}:{' '}
+            {formatTonnes(BigInt(latest.quantityGrams))}, flags{' '}
             {latest.flagNames.length ? latest.flagNames.join(', ') : 'none'}
           </h2>
           <VerifyPanel client={client} attestationId={String(latest.id)} key={latest.id} />
@@ -97,6 +118,7 @@ export function LotPage({ gatewayIndex, lotId }: { gatewayIndex: number; lotId: 
                   <th>flags</th>
                   <th>status</th>
                   <th>tx</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
@@ -109,6 +131,16 @@ export function LotPage({ gatewayIndex, lotId }: { gatewayIndex: number; lotId: 
                     <td>{a.status}</td>
                     <td class="mono" title={a.txHash ?? ''}>
                       {a.txHash ? shortHex(a.txHash) : '—'}
+                    </td>
+                    <td>
+                      {a.txHash && (
+                        <button
+                          onClick={() => setChosenId(String(a.id))}
+                          data-testid={`pick-${a.id}`}
+                        >
+                          Verify
+                        </button>
+                      )}
                     </td>
                   </tr>
                 ))}
