@@ -2,7 +2,7 @@
 // reading after a registry fix (device imported, key rotated) through the real ingest pipeline
 // (app/quarantine-replay.ts). Replay writes the evidence log, so it runs with the gateway stopped;
 // against a running gateway use the API (POST /api/v1/quarantine/:id/replay, docs/api.md).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { EvidenceStore, QuarantineRow } from '../adapters/sqlite/evidence-store.js';
 import type { IngestPipeline } from '../app/ingest.js';
 import { REPLAYABLE_CODES, replayQuarantine } from '../app/quarantine-replay.js';
@@ -61,13 +61,32 @@ export function registerQuarantine(program: Command, out: Output): void {
     .option('--all', 'every unresolved curable row (filter with --device / --code)')
     .option('--device <id>', 'with --all: only this device')
     .option('--code <code>', 'with --all: only this code')
+    .option(
+      '--api <url>',
+      "replay one row through a running gateway's API instead (POST /api/v1/quarantine/:id/replay)",
+    )
+    .addOption(
+      new Option('--token <token>', 'with --api: an operator-admin token').env('PG_API_TOKEN'),
+    )
     .option('-c, --config <file>', 'gateway config file (YAML)')
     .action(
       async (
         idText: string | undefined,
-        options: { all?: boolean; device?: string; code?: string; config?: string },
+        options: {
+          all?: boolean;
+          device?: string;
+          code?: string;
+          api?: string;
+          token?: string;
+          config?: string;
+        },
       ) => {
         if ((idText === undefined) === !options.all) throw usageError('give a row id or --all');
+        if (options.api) {
+          if (idText === undefined || !options.token)
+            throw usageError('--api replays one row id and needs --token (or PG_API_TOKEN)');
+          return replayThroughApi(options.api, options.token, Number(idText), out);
+        }
         if (options.code && !(REPLAYABLE_CODES as readonly string[]).includes(options.code))
           throw usageError(`--code must be one of ${REPLAYABLE_CODES.join(', ')}`);
         const config = cliConfig(options.config);
@@ -147,6 +166,38 @@ async function replayOne(
     throw new CliError(`row ${id} failed again: ${outcome.code}`);
 }
 
+/** The running gateway replays the row itself, so its in-memory registry and marks stay in step. */
+async function replayThroughApi(apiUrl: string, token: string, id: number, out: Output) {
+  if (!Number.isInteger(id) || id < 1) throw usageError('the row id must be a positive integer');
+  const url = new URL(`/api/v1/quarantine/${id}/replay`, apiUrl);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    throw new CliError(`cannot reach the gateway API at ${url}: ${(error as Error).message}`);
+  }
+  const body = (await response.json().catch(() => ({}))) as {
+    outcome?: string;
+    code?: string | null;
+    detail?: string | null;
+    message?: string;
+  };
+  if (!response.ok)
+    throw new CliError(
+      `${url} answered ${response.status} ${body.code ?? ''} ${body.message ?? ''}`.trim(),
+    );
+  const label =
+    body.outcome === 'quarantined' ? (body.code ?? 'quarantined') : (body.outcome ?? '?');
+  out.log(
+    `row ${id}: ${label}${body.outcome === 'quarantined' ? ` (${body.detail ?? ''}; quarantined anew)` : ''}`,
+  );
+  if (body.outcome === 'quarantined') throw new CliError(`row ${id} failed again: ${label}`);
+}
+
 /** Two writers of one evidence log would disagree on replay marks: refuse while the gateway answers. */
 async function refuseIfGatewayRuns(config: CliConfig): Promise<void> {
   const host =
@@ -158,7 +209,7 @@ async function refuseIfGatewayRuns(config: CliConfig): Promise<void> {
   );
   if (running)
     throw new CliError(
-      `a gateway answers at ${url}: stop it first, or replay through its API (POST /api/v1/quarantine/<id>/replay)`,
+      `a gateway answers at ${url}: stop it first, or replay through its API (--api <url> --token <operator-admin token>)`,
     );
 }
 
