@@ -213,3 +213,21 @@ export async function deployPledgeGuard(
 export function deploymentJson(deployment: Deployment): string {
   return `${JSON.stringify(deployment, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)}\n`;
 }
+
+/** The typed contracts of an existing deployment (a deployment file read back), on `signer`. */
+export function attachPledgeGuard(signer: Signer, deployment: Deployment): Deployed {
+  const { contracts } = deployment;
+  return {
+    deployment,
+    custodyOracle: CustodyOracle__factory.connect(contracts.custodyOracle, signer),
+    warehouseReceipt: WarehouseReceipt__factory.connect(contracts.warehouseReceipt, signer),
+    inventoryLoan: InventoryLoan__factory.connect(contracts.inventoryLoan, signer),
+    settlementToken: TestStablecoin__factory.connect(contracts.settlementToken, signer),
+    priceFeeds: Object.fromEntries(
+      Object.entries(contracts.priceFeeds).map(([name, address]) => [
+        name,
+        PriceFeed__factory.connect(address, signer),
+      ]),
+    ),
+  };
+}
