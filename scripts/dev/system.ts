@@ -34,6 +34,7 @@ import {
   fundParties,
   partyRoles,
 } from '../../firmware-sim/src/app/chain-actions.js';
+import type { PlcServer } from '../../firmware-sim/src/adapters/opcua-plc.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const DEMO_SCENARIO = join(REPO, 'scripts', 'dev', 'demo-scenario.yaml');
@@ -137,10 +138,11 @@ export async function startDevSystem(options: DevOptions = {}): Promise<DevSyste
     const { manifestPath } = provisionScenario(scenario, simDir);
 
     const opcuaPort = options.opcuaPort ?? 4840;
-    let plc: import('../../firmware-sim/src/adapters/opcua-plc.js').PlcServer | undefined;
+    let plc: PlcServer | undefined;
     if (opcuaPort !== 0) {
-      const { PlcServer } = await import('../../firmware-sim/src/adapters/opcua-plc.js');
-      plc = new PlcServer({
+      // node-opcua is large: loaded only when the PLC runs.
+      const opcua = await import('../../firmware-sim/src/adapters/opcua-plc.js');
+      plc = new opcua.PlcServer({
         port: opcuaPort,
         pkiDir: join(dataDir, 'plc-pki'),
         security: 'none',
