@@ -194,6 +194,10 @@ export class AttestationOutbox {
          WHERE id = @id AND status IN ('pending', 'submitted')`,
       ),
       error: db.prepare('UPDATE attestations SET last_error = ?, updated_at_ms = ? WHERE id = ?'),
+      promote: db.prepare(
+        `UPDATE attestations SET status = 'pending', updated_at_ms = @nowMs
+         WHERE id = @id AND status = 'cosigned'`,
+      ),
       latestSettled: db.prepare(
         `SELECT * FROM attestations WHERE lot_key = ? AND status = 'confirmed' ORDER BY sequence DESC LIMIT 1`,
       ),
@@ -202,7 +206,9 @@ export class AttestationOutbox {
 
   /**
    * Stores a draft with its evidence reading ids (in leaf order) and signatures, in one
-   * transaction. Idempotent on (lot key, sequence): a second call merges new signatures only.
+   * transaction. Idempotent on (lot key, sequence): a second call with the same signed fields
+   * merges new signatures (and makes a co-signed row this gateway's own, `pending`); one with
+   * other signed fields throws.
    */
   enqueue(
     draft: AttestationDraft,
@@ -241,7 +247,16 @@ export class AttestationOutbox {
         return { id, created: true };
       }
       const existing = this.#statements.byKey.get(draft.lotKey.toLowerCase(), sequence) as Row;
+      // Signatures over other content must never join this row (they would make it revert).
+      if (!sameSignedFields(existing, draft))
+        throw new RangeError(
+          `enqueue: lot ${draft.lotId} sequence ${draft.sequence} is already attestation ${existing.id} with other content`,
+        );
       this.#mergeSignatures(existing, all);
+      // Our own attestation, identical to a peer's we co-signed first (same observation ms): we
+      // submit it too, else every gateway may wait for another; the oracle lands it once.
+      if (status === 'pending' && existing.status === 'cosigned')
+        this.#statements.promote.run({ id: existing.id, nowMs });
       return { id: existing.id, created: false };
     })();
   }
@@ -371,6 +386,18 @@ export class AttestationOutbox {
         });
     })();
   }
+}
+
+/** The row and the draft sign the same attestation (the lot and sequence already match). */
+function sameSignedFields(row: Row, draft: AttestationDraft): boolean {
+  return (
+    BigInt(row.quantity_grams) === draft.quantityGrams &&
+    row.flags === draft.flags &&
+    row.readings_root.toLowerCase() === draft.readingsRoot.toLowerCase() &&
+    BigInt(row.observed_at_s) === draft.observedAtS &&
+    BigInt(row.valid_until_s) === draft.validUntilS &&
+    BigInt(row.release_order_id) === draft.releaseOrderId
+  );
 }
 
 function fromRow(row: Row): OutboxRow {
