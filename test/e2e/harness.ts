@@ -350,7 +350,7 @@ async function startChain(
         },
       ],
     });
-    await fundParties(deployed, parties);
+    await fundParties(deployed, parties, 10n ** 15n); // USD 1bn each: many loans of USD 6.3m
     // Gateways pay for their transactions.
     for (const wallet of gatewayWallets)
       await provider.send('anvil_setBalance', [wallet.address, '0x56BC75E2D63100000']);
