@@ -74,7 +74,8 @@ export interface DevSystem {
 
 export async function startDevSystem(options: DevOptions = {}): Promise<DevSystem> {
   const say = options.say ?? ((line: string) => console.log(line));
-  const log = options.log ?? pino({ level: 'warn' });
+  // Gateway JSON logs at error level only: the terminal gets readable lines from `say` instead.
+  const log = options.log ?? pino({ level: process.env.PG_DEV_LOG_LEVEL ?? 'error' });
   const dataDir = resolve(options.dataDir ?? join(REPO, '.pledgeguard'));
   if (options.reset && existsSync(dataDir)) {
     rmSync(dataDir, { recursive: true, force: true });
@@ -190,13 +191,28 @@ export async function startDevSystem(options: DevOptions = {}): Promise<DevSyste
         submitPollMs: 100,
         listenPollMs: 250,
       },
-      log: { level: 'warn' },
     };
     const config = configSchema.parse(rawConfig);
     const gateway = await startGateway({ ...config, baseDir: dataDir }, log, {
       nowMs: () => Date.now(),
     });
     cleanups.push(() => gateway.stop());
+
+    const LOAN_EVENTS = new Set([
+      'LoanOpened',
+      'MarginCalled',
+      'MarginCallCured',
+      'LoanDefaulted',
+      'CustodyBreachRecorded',
+      'RecountRecorded',
+      'LoanClosed',
+    ]);
+    gateway.events.subscribe(({ kind, data }) => {
+      if (kind === 'alert')
+        say(`alert ${String(data.lotId ?? '')}: ${String(data.kind)} ${String(data.detail)}`);
+      if (kind === 'chain' && LOAN_EVENTS.has(String(data.name)))
+        say(`chain: ${String(data.name)} ${JSON.stringify(data.args)}`);
+    });
 
     let resolveFirst!: (txHash: string) => void;
     const firstAttestation = new Promise<string>((resolve) => (resolveFirst = resolve));

@@ -42,6 +42,22 @@ export function buildProgram(out: Output = processOutput): Command {
       await runGateway(config);
     });
 
+  program
+    .command('dev')
+    .description(
+      'run the whole demo system from a source checkout (anvil, contracts, gateway, dashboard, simulated PLC and devices): the same as npm start',
+    )
+    .option('--reset', 'wipe the demo data directory first')
+    .option('--data-dir <dir>', 'demo data directory (default: .pledgeguard in the repository)')
+    .option('--http-port <port>', 'dashboard and API port (default 8080)')
+    .option('--mqtt-port <port>', 'embedded MQTT broker port (default 1883)')
+    .option('--opcua-port <port>', 'simulated OPC UA PLC port, 0 for none (default 4840)')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const { runDev } = await import('./dev.js');
+      const code = await runDev(options);
+      if (code !== 0) throw new CliError('', code === 2 ? 2 : 1);
+    });
+
   registerDevices(program, out);
   registerCerts(program, out);
   registerQuarantine(program, out);
