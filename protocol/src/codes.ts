@@ -283,6 +283,12 @@ export const CODES = {
       "The proposal is not newer than what this gateway already signed for the lot, or its observation time is too far from this gateway's clock.",
     fix: "Check the gateways' clocks (pledgeguard doctor); a late proposal is superseded by the next one.",
   },
+  PG_COSIGN_SUPERSEDED: {
+    stage: 'cosign',
+    meaning:
+      'This gateway already signed an attestation of the lot at the same or a later sequence: two gateways proposed at once, and the other proposal covers this one.',
+    fix: 'Nothing to fix when it is occasional; set cosign.propose false on gateways that should only co-sign.',
+  },
   PG_COSIGN_EVIDENCE_MISSING: {
     stage: 'cosign',
     meaning:
