@@ -156,6 +156,11 @@ export const configSchema = z
     /** Co-signing with the warehouse's other gateways, when chain.threshold > 1. */
     cosign: z
       .object({
+        /**
+         * Propose attestations (sign first, gather the peers' signatures, submit). False for a
+         * gateway that only co-signs what its peers propose, e.g. the lender's auditor's.
+         */
+        propose: z.boolean().default(true),
         /** Peer gateways' HTTP APIs; each token has the gateway-peer role on that peer. */
         peers: z
           .array(
@@ -183,6 +188,7 @@ export const configSchema = z
       })
       .strict()
       .default({
+        propose: true,
         peers: [],
         gatewayAddresses: [],
         timeoutMs: 5_000,

@@ -105,10 +105,17 @@ export class AttestLoop {
           o.feeder.domain as TypedDataDomain,
           o.gatewayAddresses,
           o.cosignTimeoutMs,
+          o.threshold - 1,
         );
         peerSignatures = collected.signatures;
         if (collected.signatures.length + 1 < o.threshold) {
           const refusals = collected.refusals.map((r) => `${r.peer}: ${r.code} ${r.message}`);
+          // Peers that already signed the lot at this or a later sequence: another gateway's
+          // proposal won the race and covers this one. Not a disagreement; draft again later.
+          if (collected.refusals.every((r) => r.code === 'PG_COSIGN_SUPERSEDED')) {
+            o.log.debug({ lotId: draft.lotId, refusals }, 'attestation superseded by a peer');
+            return o.custody.discard(draft);
+          }
           o.log.warn(
             { lotId: draft.lotId, sequence: draft.attestation.sequence.toString(), refusals },
             'attestation refused by peers: no quorum',

@@ -146,7 +146,7 @@ describe('co-signing over HTTP', () => {
     const first = await honestA.instance.handle(proposal);
     const again = await honestA.instance.handle(proposal);
     expect(first.ok).toBe(true);
-    expect(again).toMatchObject({ ok: false, code: 'PG_COSIGN_STALE' });
+    expect(again).toMatchObject({ ok: false, code: 'PG_COSIGN_SUPERSEDED' });
   });
 
   it('refuses a proposal signed by a key outside the warehouse gateway set', async () => {
@@ -163,6 +163,28 @@ describe('co-signing over HTTP', () => {
       ok: false,
       code: 'PG_COSIGN_MALFORMED',
     });
+  });
+
+  it('returns once the quorum is in, without waiting for a slow peer', async () => {
+    const slow = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    servers.push(slow);
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const proposal = await proposalOf(attestationOf(1_000_000_000n, 450n));
+    const collected = await collectSignatures(
+      proposal,
+      [
+        { url: slowUrl, token: 't' },
+        { url: urls[0]!, token: 't' },
+      ],
+      domain,
+      wallets.map((w) => w.address),
+      30_000,
+      1,
+    );
+    expect(collected.signatures.map((s) => s.signer)).toEqual([peerA.address]);
+    expect(collected.refusals).toEqual([]);
+    slow.closeAllConnections();
   });
 
   it('counts an unreachable peer as a refusal, not a signature', async () => {

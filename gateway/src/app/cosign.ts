@@ -245,8 +245,10 @@ export interface CollectedSignatures {
 
 /**
  * The proposer side: asks every peer in parallel and keeps the signatures that recover to an
- * allowed gateway address. Unreachable peers count as refusals (code PG_COSIGN_UNREACHABLE is not a
- * catalogue code: it is the transport's, reported with the peer's URL).
+ * allowed gateway address. It returns as soon as `needed` valid signatures are in (the quorum:
+ * a slow or dead peer does not delay the attestation), or when every peer has answered or timed
+ * out. Unreachable peers count as refusals with the transport's code (UNREACHABLE), not a
+ * catalogue code, reported with the peer's URL.
  */
 export async function collectSignatures(
   proposal: CosignProposal,
@@ -254,45 +256,49 @@ export async function collectSignatures(
   domain: TypedDataDomain,
   allowedSigners: readonly string[],
   timeoutMs: number,
+  needed: number = peers.length,
 ): Promise<CollectedSignatures> {
   const allowed = new Set(allowedSigners.map((a) => a.toLowerCase()));
   const attestation = fromWireAttestation(proposal.attestation);
-  const answers = await Promise.all(
-    peers.map(async (peer) => {
-      try {
-        const response = await fetch(new URL('/api/v1/cosign', peer.url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${peer.token}` },
-          body: JSON.stringify(proposal),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const answer = (await response.json()) as Partial<CosignAnswer> & { message?: string };
-        return { peer: peer.url, answer };
-      } catch (error) {
-        return {
-          peer: peer.url,
-          answer: { ok: false as const, code: 'UNREACHABLE', message: String(error) },
-        };
-      }
-    }),
-  );
   const signatures: Array<{ signer: string; signature: string }> = [];
   const refusals: Array<{ peer: string; code: string; message: string }> = [];
-  for (const { peer, answer } of answers) {
+  const judge = (peer: string, answer: Partial<CosignAnswer> & { message?: string }): void => {
     if (answer.ok === true && typeof answer.signature === 'string') {
       const signer = recoverSigner(domain, attestation, answer.signature);
       if (signer !== undefined && allowed.has(signer.toLowerCase())) {
         signatures.push({ signer, signature: answer.signature });
-        continue;
+        return;
       }
       refusals.push({ peer, code: 'BAD_SIGNATURE', message: `recovers to ${signer ?? 'nothing'}` });
-      continue;
+      return;
     }
     refusals.push({
       peer,
       code: String((answer as { code?: unknown }).code ?? 'UNKNOWN'),
       message: String(answer.message ?? ''),
     });
-  }
-  return { signatures, refusals };
+  };
+  const ask = async (peer: PeerEndpoint): Promise<void> => {
+    try {
+      const response = await fetch(new URL('/api/v1/cosign', peer.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${peer.token}` },
+        body: JSON.stringify(proposal),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      judge(peer.url, (await response.json()) as Partial<CosignAnswer> & { message?: string });
+    } catch (error) {
+      judge(peer.url, { ok: false, code: 'UNREACHABLE' as Code, message: String(error) });
+    }
+  };
+  await new Promise<void>((resolve) => {
+    let pending = peers.length;
+    if (pending === 0 || needed <= 0) return resolve();
+    for (const peer of peers)
+      void ask(peer).then(() => {
+        pending--;
+        if (pending === 0 || signatures.length >= needed) resolve();
+      });
+  });
+  return { signatures: [...signatures], refusals: [...refusals] };
 }

@@ -183,37 +183,39 @@ export function buildCustodyStack(options: CustodyStackOptions): CustodyStack {
       `chain.threshold is ${config.chain.threshold} but cosign.peers lists ${peers.length} peer(s)`,
     );
 
-  const attestLoop = new AttestLoop({
-    warehouseId: config.warehouseId,
-    gatewayId: config.gatewayId,
-    custody,
-    feeder,
-    threshold: config.chain.threshold,
-    peers,
-    gatewayAddresses,
-    cosignTimeoutMs: config.cosign.timeoutMs,
-    intervalMs: Math.min(config.custody.tickMs, 250),
-    log: log.child({ component: 'attest' }),
-    onQueued: (draft, outboxId) =>
-      events.publish('attestation', {
-        id: outboxId,
-        lotId: draft.lotId,
-        sequence: draft.attestation.sequence.toString(),
-        quantityGrams: draft.attestation.quantityGrams.toString(),
-        flags: draft.attestation.flags,
-        reason: draft.reason,
-        status: 'pending',
-      }),
-    onRefused: (draft, refusals) => {
-      const alert = {
-        atMs: clock.nowMs(),
-        lotId: draft.lotId,
-        kind: 'cosign-refused',
-        detail: refusals.join('; '),
-      };
-      events.publish('alert', { id: alerts.record(alert), ...alert });
-    },
-  });
+  const attestLoop = !config.cosign.propose
+    ? undefined
+    : new AttestLoop({
+        warehouseId: config.warehouseId,
+        gatewayId: config.gatewayId,
+        custody,
+        feeder,
+        threshold: config.chain.threshold,
+        peers,
+        gatewayAddresses,
+        cosignTimeoutMs: config.cosign.timeoutMs,
+        intervalMs: Math.min(config.custody.tickMs, 250),
+        log: log.child({ component: 'attest' }),
+        onQueued: (draft, outboxId) =>
+          events.publish('attestation', {
+            id: outboxId,
+            lotId: draft.lotId,
+            sequence: draft.attestation.sequence.toString(),
+            quantityGrams: draft.attestation.quantityGrams.toString(),
+            flags: draft.attestation.flags,
+            reason: draft.reason,
+            status: 'pending',
+          }),
+        onRefused: (draft, refusals) => {
+          const alert = {
+            atMs: clock.nowMs(),
+            lotId: draft.lotId,
+            kind: 'cosign-refused',
+            detail: refusals.join('; '),
+          };
+          events.publish('alert', { id: alerts.record(alert), ...alert });
+        },
+      });
 
   const cosign = gatewayAddresses.length > 1 ? follower() : undefined;
 
@@ -237,6 +239,8 @@ export function buildCustodyStack(options: CustodyStackOptions): CustodyStack {
       recordCosigned: (proposal, lot, signature) =>
         recordCosigned(proposal, lot, signature, queries),
       onRefusal: (proposal, code, detail) => {
+        // Two gateways proposing at once is a race, not a disagreement.
+        if (code === 'PG_COSIGN_SUPERSEDED') return;
         const alert = {
           atMs: clock.nowMs(),
           ...(proposal ? { lotId: proposal.lotId } : {}),
@@ -299,10 +303,10 @@ export function buildCustodyStack(options: CustodyStackOptions): CustodyStack {
       custody.start();
       feeder.start();
       refreshReceipts();
-      attestLoop.start();
+      attestLoop?.start();
     },
     async stop() {
-      await attestLoop.stop();
+      await attestLoop?.stop();
       custody.stop();
       await feeder.stop();
     },

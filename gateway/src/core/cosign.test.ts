@@ -94,10 +94,10 @@ describe('judgeProposal', () => {
     expect(hiding.ok || hiding.code).toBe('PG_COSIGN_FLAGS_MISMATCH');
   });
 
-  it('refuses a sequence it already signed and an observation far from its clock', () => {
+  it('answers superseded for a sequence it already signed, and stale for an observation far from its clock', () => {
     const { claim, own } = world(3);
     const replayed = judgeProposal({ ...claim, sequence: 9n }, own);
-    expect(replayed.ok || replayed.code).toBe('PG_COSIGN_STALE');
+    expect(replayed.ok || replayed.code).toBe('PG_COSIGN_SUPERSEDED');
     const late = judgeProposal({ ...claim, observedAtMs: NOW_MS - 600_000 }, own);
     expect(late.ok || late.code).toBe('PG_COSIGN_STALE');
   });

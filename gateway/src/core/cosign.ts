@@ -77,7 +77,7 @@ export function judgeProposal(
   if (own.lot === undefined) return fail('PG_COSIGN_UNKNOWN_LOT', `lot ${claim.lotId}`);
   if (own.lastSignedSequence !== undefined && claim.sequence <= own.lastSignedSequence)
     return fail(
-      'PG_COSIGN_STALE',
+      'PG_COSIGN_SUPERSEDED',
       `sequence ${claim.sequence} <= ${own.lastSignedSequence} already signed for ${claim.lotId}`,
     );
   const distanceMs = Math.abs(claim.observedAtMs - own.nowMs);
