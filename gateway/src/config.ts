@@ -94,9 +94,25 @@ export const configSchema = z
         maxCommitBatch: z.number().int().min(1).default(2_000),
         /** How long a verdict may wait for others to share its commit (one fsync). [ms] */
         commitDelayMs: z.number().int().min(0).max(1_000).default(5),
+        /**
+         * A byte-identical copy of an accepted reading is a harmless redelivery (MQTT QoS 1,
+         * reconnects, a second gateway) when its device time is at most this far behind the
+         * device's latest reading; an older copy is a replay of captured envelopes: quarantined
+         * PG_REPLAYED, and the lot carries the replay-attempt flag. [ms, default 6 h]
+         */
+        redeliveryWindowMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(6 * 3_600_000),
       })
       .strict()
-      .default({ maxInFlight: 2_000, maxCommitBatch: 2_000, commitDelayMs: 5 }),
+      .default({
+        maxInFlight: 2_000,
+        maxCommitBatch: 2_000,
+        commitDelayMs: 5,
+        redeliveryWindowMs: 6 * 3_600_000,
+      }),
     evidence: z
       .object({
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),

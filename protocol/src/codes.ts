@@ -156,7 +156,7 @@ export const CODES = {
   PG_REPLAYED: {
     stage: 'ingest',
     meaning:
-      "The reading identity (boot, seq) is at or below the device's high-water mark and was never accepted: an old reading sent again.",
+      "The reading identity (boot, seq) is at or below the device's high-water mark and was never accepted, or is a byte-identical copy of an accepted reading older than the redelivery window (ingest.redeliveryWindowMs) behind the device's latest: an old reading sent again.",
     fix: 'Treat as a replay attack or a device whose boot counter was reset; investigate the device.',
   },
   PG_EQUIVOCATION: {

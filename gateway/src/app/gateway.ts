@@ -72,6 +72,7 @@ export async function startGateway(
     plausibility: DEFAULT_PLAUSIBILITY_POLICY,
     maxInFlight: config.ingest.maxInFlight,
     maxCommitBatch: config.ingest.maxCommitBatch,
+    redeliveryWindowMs: config.ingest.redeliveryWindowMs,
     commitDelayMs: config.ingest.commitDelayMs,
     onCommitted: custody.onCommitted,
   });

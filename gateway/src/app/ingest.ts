@@ -16,6 +16,7 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { publicKeyObject } from '@pledgeguard/protocol/node';
 import { checkReplay } from '../core/replay.js';
+import { DEFAULT_REDELIVERY_WINDOW_MS, judgeIdenticalRepeat } from '../core/redelivery.js';
 import { checkClockSkew, type SkewPolicy } from '../core/skew.js';
 import {
   EMPTY_HISTORY,
@@ -65,6 +66,8 @@ export interface IngestOptions {
   readonly commitDelayMs?: number;
   /** Messages in the pipeline (verifying, judged, or waiting for commit) before submit waits. [default 2,000] */
   readonly maxInFlight?: number;
+  /** Identical bytes this far behind the device's mark are a redelivery, older a replay. [ms, default 6 h] */
+  readonly redeliveryWindowMs?: number;
   /**
    * Called with every group commit's items right after SQLite committed them, before any
    * acknowledgement: the custody engine and the live event stream follow the evidence log here.
@@ -327,8 +330,16 @@ export class IngestPipeline {
           `(${reading.boot}, ${reading.seq}) is at or below the mark (${mark?.boot}, ${mark?.seq})`,
           false,
         );
-      if (equalBytes(prior, message.payload))
+      if (equalBytes(prior, message.payload)) {
+        // Identical bytes: a redelivery while recent, a replay of captured envelopes when old.
+        const repeat = judgeIdenticalRepeat(
+          mark?.deviceTimeMs,
+          reading.deviceTimeMs,
+          this.#options.redeliveryWindowMs ?? DEFAULT_REDELIVERY_WINDOW_MS,
+        );
+        if (!repeat.ok) return this.#refuse(ticket, mark, repeat.code, repeat.detail, false);
         return { item: undefined, outcome: { outcome: 'duplicate', deviceId: reading.deviceId } };
+      }
       return this.#refuse(
         ticket,
         mark,
