@@ -212,6 +212,35 @@ export const configSchema = z
         quantityToleranceBps: 50,
         maxClockDistanceMs: 120_000,
       }),
+    // ---- Simulations and tests only (not for a real site) ----
+    /**
+     * FOR SIMULATIONS AND TESTS ONLY, never on a real site: the gateway runs on a time-scaled
+     * warehouse clock shared with a simulator (firmware-sim's Fleet): warehouse time =
+     * warehouseOriginMs + (wall now - wallOriginMs) x timeScale, the Fleet's own formula, standing
+     * at warehouseOriginMs before wallOriginMs. Off unless the whole section is set explicitly: no
+     * key has a default, and the gateway logs a warning at start while it is on.
+     */
+    simulation: z
+      .object({
+        /** Warehouse ms per wall ms (1440: a wall second is 24 warehouse minutes). */
+        timeScale: z.number().positive().max(1_000_000),
+        /** Wall time at which the warehouse clock starts running [unix ms]. */
+        wallOriginMs: z.number().int().min(0),
+        /** Warehouse time at wallOriginMs [unix ms]. */
+        warehouseOriginMs: z.number().int().min(0),
+        /**
+         * Warehouse time at which the clock stops, as the simulator's does at the story's end
+         * [unix ms]; unset: it runs on.
+         */
+        warehouseEndMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .refine(
+        (s) => s.warehouseEndMs === undefined || s.warehouseEndMs >= s.warehouseOriginMs,
+        'warehouseEndMs must not be before warehouseOriginMs',
+      )
+      .optional(),
+    // ---- end of simulations and tests only ----
     log: z
       .object({
         level: z

@@ -3,8 +3,8 @@
 import { pino, type Logger } from 'pino';
 import { KEY_REDACT_PATHS } from '../adapters/chain/gateway-key.js';
 import { startGateway, type RunningGateway } from '../app/gateway.js';
+import { gatewayClock } from '../app/simulated-clock.js';
 import type { loadConfig } from '../config.js';
-import { systemClock } from '../ports/clock.js';
 
 /** The gateway's root logger: pino JSON lines on stdout, secrets redacted. */
 export function gatewayLogger(config: ReturnType<typeof loadConfig>): Logger {
@@ -18,7 +18,13 @@ export function gatewayLogger(config: ReturnType<typeof loadConfig>): Logger {
 /** Starts the gateway and stops it cleanly on SIGINT/SIGTERM (exit 0, or 1 when stopping fails). */
 export async function runGateway(config: ReturnType<typeof loadConfig>): Promise<RunningGateway> {
   const log = gatewayLogger(config);
-  const gateway = await startGateway(config, log, systemClock);
+  // The system clock, or (simulations and tests only) the simulator's scaled warehouse clock.
+  if (config.simulation)
+    log.warn(
+      { simulation: config.simulation },
+      'simulation clock: the gateway runs on a time-scaled warehouse clock (simulations and tests only, never on a real site)',
+    );
+  const gateway = await startGateway(config, log, gatewayClock(config));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
