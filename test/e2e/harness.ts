@@ -316,7 +316,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   }
 }
 
-async function startChain(
+export async function startChain(
   scenario: Scenario,
   dir: string,
   gateways: number,
@@ -384,7 +384,7 @@ async function startChain(
  * their field names with gateway/src/app/chain-config.ts once it exists (or passes
  * `gatewayConfig`).
  */
-function defaultGatewayConfig(
+export function defaultGatewayConfig(
   scenario: Scenario,
   index: number,
   context: GatewayContext,
