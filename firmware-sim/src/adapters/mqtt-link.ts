@@ -1,9 +1,12 @@
 // One device's MQTT connection (mqtt.js): QoS 1, persistent session, last will, birth on every
 // connect, capped exponential backoff with full jitter, and store-and-forward through the device's
 // disk spool with a token-bucket replay after reconnect (PROTOCOL.md section 7).
-// Order is kept per device: a live reading goes straight out only when nothing older waits; after a
-// reconnect mqtt.js first resends its unacknowledged publishes (before it emits 'connect'), then the
-// birth goes out, then the spool drains oldest first.
+// Order is kept per device, in seq order as the gateway's high-water mark needs it (PROTOCOL.md
+// section 4): a live reading goes straight out only when nothing older waits; after a reconnect
+// mqtt.js first resends its unacknowledged publishes (before it emits 'connect'), then the spool
+// drains oldest first, and the birth is signed and sent once the spool is empty. A birth takes the
+// next seq, so one sent at connect would overtake the backlog and make every spooled reading a
+// replay (as real firmware does, the store-and-forward queue drains in order).
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceTopic, encodeDeterministic, READING_QOS } from '@pledgeguard/protocol';
@@ -67,6 +70,8 @@ export class DeviceLink {
   private readonly liveInflight: Inflight[] = [];
   /** Spool head items published and not yet acknowledged. */
   private spoolInflight = 0;
+  /** This connect's birth waits for the spool to drain (it takes the next seq when signed). */
+  private birthPending = false;
   private readonly bucket: TokenBucket;
 
   constructor(private readonly options: LinkOptions) {
@@ -204,8 +209,16 @@ export class DeviceLink {
     this.connected = true;
     this.attempt = 0;
     o.counters.online++;
-    this.client!.publish(this.birthTopic, Buffer.from(o.birth()), { qos: READING_QOS });
+    this.birthPending = true;
     this.drain();
+  }
+
+  /** Signs and sends the pending birth once nothing older waits: its seq is the newest. */
+  private sendBirthWhenDrained(): void {
+    if (!this.birthPending || !this.connected || this.client === undefined) return;
+    if (this.options.spool.length > 0) return;
+    this.birthPending = false;
+    this.client.publish(this.birthTopic, Buffer.from(this.options.birth()), { qos: READING_QOS });
   }
 
   private onClose(): void {
@@ -238,6 +251,7 @@ export class DeviceLink {
     const o = this.options;
     const client = this.client;
     if (!this.connected || client === undefined || this.drainTimer !== undefined) return;
+    this.sendBirthWhenDrained();
     while (this.spoolInflight < o.spool.length && this.spoolInflight < o.maxInflight) {
       if (takeTokens(this.bucket, 1, Date.now()) === 0) {
         this.drainTimer = setTimeout(() => {
@@ -256,6 +270,7 @@ export class DeviceLink {
         o.counters.queued--;
         o.counters.acked++;
         if (this.spoolInflight > 0) this.spoolInflight--;
+        this.sendBirthWhenDrained(); // the last spooled reading is acknowledged: nothing older waits
         this.drain();
       });
     }
