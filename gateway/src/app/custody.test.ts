@@ -340,7 +340,8 @@ describe('CustodyService', () => {
     expect(service.onReleaseOrder({ orderId: 9n, status: 'shipped' })).toBe(true);
     expect(service.onReleaseOrder({ orderId: 99n, status: 'shipped' })).toBe(false);
     pallets -= 200n;
-    for (let i = 0; i < 3; i++) await minute();
+    // Confirmed once the drop has settled: the median moved and five observations showed 800 t.
+    for (let i = 0; i < 5; i++) await minute();
     const [draft] = service.due();
     expect(draft!.attestation).toMatchObject({ flags: 0, releaseOrderId: 9n });
     expect(near(draft!.attestation.quantityGrams, 800n * TONNE)).toBe(true);

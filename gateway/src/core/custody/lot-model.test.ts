@@ -18,6 +18,8 @@ class Bay {
   biasGrams = 0n;
   temperatureMilliC = 18_000n;
   humidityPerMille = 550n;
+  /** The bay door's state in the minute reports (open while the warehouse moves goods). */
+  doorOpen = false;
   /** Attestation sequence: observation time, strictly increasing (policy.ts). */
   #sequence = 0n;
 
@@ -46,7 +48,7 @@ class Bay {
     this.nowMs += MINUTE;
     this.weight(noiseGrams());
     this.observe('rfid-1', 'count', this.pallets);
-    this.observe('door-1', 'door', 0n);
+    this.observe('door-1', 'door', this.doorOpen ? 1n : 0n);
     this.observe('tamper-1', 'tamper', 0n);
     this.observe('temp-1', 'temperature', this.temperatureMilliC);
     this.observe('hum-1', 'humidity', this.humidityPerMille);
@@ -466,9 +468,17 @@ describe('LotModel drops and release orders', () => {
         confirming.push(status.quantityGrams);
       }
     }
-    // Exactly one attestation confirmed order 7, at 800 t within the tolerance (5 t).
+    // The drop settles at 800 t (readings still, door closed): one attestation confirms order 7,
+    // within the release margin (25 bps of 1,000 t: 2.5 t), inside the loan's tolerance (5 t).
+    for (let i = 0; i < 5 && confirming.length === 0; i++) {
+      bay.minute();
+      const status = bay.attest();
+      if (status.releaseOrderId !== undefined) confirming.push(status.quantityGrams);
+    }
     expect(confirming).toHaveLength(1);
-    expect(confirming[0]! >= 795n * TONNE && confirming[0]! <= 805n * TONNE).toBe(true);
+    expect(confirming[0]! >= 7975n * (TONNE / 10n) && confirming[0]! <= 8025n * (TONNE / 10n)).toBe(
+      true,
+    );
     expect(bay.status().releaseOrderId).toBeUndefined();
     bay.model.observe({
       type: 'release-order',
@@ -550,5 +560,104 @@ describe('LotModel evidence', () => {
         .evidence.map((r) => `${r.deviceId}:${r.kind}`)
         .filter((k) => k === 'door-1:door'),
     ).toHaveLength(1);
+  });
+});
+
+describe('LotModel release confirmation waits for a settled drop', () => {
+  const ORDER = {
+    orderId: 9n,
+    status: 'shipped' as const,
+    grams: 200n * TONNE,
+    quantityBeforeGrams: 1000n * TONNE,
+  };
+  /** InventoryLoan's finalizeRelease check at the default quantityToleranceBps (50). */
+  const finalizes = (confirmedGrams: bigint) => {
+    const expected = 800n * TONNE;
+    const tolerance = (1000n * TONNE * 50n) / 10_000n;
+    return confirmedGrams + tolerance >= expected && confirmedGrams <= expected + tolerance;
+  };
+
+  it('no confirmation while pallets are still leaving, though the lot is inside the 50 bps band', () => {
+    const bay = Bay.steady();
+    bay.model.observe({ type: 'release-order', update: ORDER });
+    bay.doorOpen = true;
+    for (let left = 200; left > 0; left--) {
+      bay.pallets -= 1n;
+      bay.minute();
+      expect(bay.attest().releaseOrderId, `${left - 1} pallets to go`).toBeUndefined();
+    }
+    // All out but the door still open: not settled yet.
+    for (let i = 0; i < 6; i++) {
+      bay.minute();
+      expect(bay.attest().releaseOrderId).toBeUndefined();
+    }
+    bay.doorOpen = false;
+    const confirmations: LotStatus[] = [];
+    for (let i = 0; i < 8; i++) {
+      bay.minute();
+      const status = bay.attest();
+      if (status.releaseOrderId !== undefined) confirmations.push(status);
+    }
+    expect(confirmations.map((s) => s.releaseOrderId)).toEqual([9n]);
+    expect(confirmations[0]!.quantityGrams).toBe(800n * TONNE);
+  });
+
+  it('a moving RFID figure is not settled: an exit after the door closed delays the confirmation', () => {
+    const bay = Bay.steady();
+    bay.model.observe({ type: 'release-order', update: ORDER });
+    bay.pallets -= 200n;
+    for (let i = 0; i < 6; i++) bay.minute();
+    bay.observe('rfid-1', 'rfid-event', -1n); // one more tag seen leaving
+    bay.observe('rfid-1', 'rfid-event', 1n); // and back: the figure moved twice
+    expect(bay.status().releaseOrderId).toBeUndefined();
+    for (let i = 0; i < 3; i++) bay.minute();
+    expect(bay.status().releaseOrderId).toBe(9n);
+  });
+
+  it('a settled quantity outside the release margin (25 bps) is not a confirmation', () => {
+    const bay = Bay.steady();
+    bay.model.observe({ type: 'release-order', update: ORDER });
+    bay.pallets -= 197n; // 803 t: inside the loan's 5 t, outside the 2.5 t margin
+    for (let i = 0; i < 10; i++) bay.minute();
+    expect(bay.status().releaseOrderId).toBeUndefined();
+    expect(bay.status().flags).toBe(0); // still an explained drop
+  });
+
+  it('whatever the shipping pace and load-cell noise, a confirmation is of a settled drop that finalizes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer(),
+        (perMinute, noiseKg, seed) => {
+          const bay = Bay.steady();
+          bay.model.observe({ type: 'release-order', update: ORDER });
+          let state = seed | 0;
+          const noise = () => {
+            state = (Math.imul(state, 1_103_515_245) + 12_345) | 0;
+            return BigInt((state % (2 * noiseKg + 1)) - noiseKg) * 1_000n;
+          };
+          bay.doorOpen = true;
+          for (let left = 200; left > 0; left -= perMinute) {
+            bay.pallets -= BigInt(Math.min(perMinute, left));
+            bay.minute(noise);
+            expect(bay.attest().releaseOrderId).toBeUndefined();
+          }
+          bay.doorOpen = false;
+          const confirmed: bigint[] = [];
+          for (let i = 0; i < 12; i++) {
+            bay.minute(noise);
+            const status = bay.attest();
+            if (status.releaseOrderId !== undefined) confirmed.push(status.quantityGrams);
+          }
+          expect(confirmed).toHaveLength(1);
+          expect(finalizes(confirmed[0]!)).toBe(true);
+          const marginGrams = (1000n * TONNE * 25n) / 10_000n;
+          const off = confirmed[0]! - 800n * TONNE;
+          expect(off <= marginGrams && -off <= marginGrams).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

@@ -15,6 +15,14 @@
 // follows attested rises, but falls only when an attestation carried the unexplained-drop flag
 // (the breach is on record) or a release order finalized. So goods taken a little at a time, each
 // step inside the tolerance, still add up to a drop (the "salami" removal).
+//
+// Release confirmation: the attestation naming a release order is the figure InventoryLoan's
+// finalizeRelease checks against (quantity before - released) within its quantityToleranceBps.
+// Confirming as soon as the lot passes into that band while pallets are still leaving puts the
+// confirmed figure at the band's edge, where any difference (noise, rounding) reverts the
+// finalization. So a release is confirmed only once the drop has settled: the doors are closed
+// and the last `releaseSettleReadings` weight and count observations all showed the target
+// (weight within `releaseMatchBps`, a margin tighter than the loan's, and the RFID figure still).
 import {
   CustodyFlag,
   compareReadings,
@@ -109,6 +117,8 @@ export class LotModel {
   /** Flag readings since the last attestation: tamper and door set or changed, RFID events, gaps, excursions. */
   #flagged: Array<{ reading: ReadingRef; revision: number }> = [];
   readonly #orders = new Map<bigint, OrderState>();
+  /** The lot's figures after each weight or count observation, the latest `settleReadings`. */
+  #settle: Array<{ weightGrams?: bigint; rfidGrams?: bigint }> = [];
   /** Reference for drops [g]; undefined until the first attestation. */
   #referenceGrams: bigint | undefined;
   #lastAttested: AttestedSnapshot | undefined;
@@ -171,7 +181,7 @@ export class LotModel {
     if (!state) return false;
     this.#revision++;
     const policy = this.definition.policy;
-    const { deviceId } = reading;
+    const { deviceId, kind } = reading;
 
     // A silence longer than the deadline is an offline period even if nobody looked meanwhile.
     // Time before the gateway started watching does not count: it was not listening then.
@@ -234,7 +244,47 @@ export class LotModel {
       case 'heartbeat':
         break;
     }
+    if (kind === 'weight' || kind === 'count' || kind === 'rfid-event') this.#recordSettle();
     return true;
+  }
+
+  #recordSettle(): void {
+    this.#settle.push(this.#figures());
+    const keep = this.#settleReadings();
+    if (this.#settle.length > keep) this.#settle = this.#settle.slice(-keep);
+  }
+
+  #settleReadings(): number {
+    return this.definition.policy.releaseSettleReadings ?? this.definition.policy.medianWindow;
+  }
+
+  #releaseMatchBps(): number {
+    const policy = this.definition.policy;
+    return policy.releaseMatchBps ?? Math.floor(policy.dropToleranceBps / 2);
+  }
+
+  /** A door device of the lot reads open, or has not reported yet. */
+  #doorOpen(): boolean {
+    for (const state of this.#devices.values()) {
+      if (!state.device.kinds.includes('door')) continue;
+      const door = state.latest.get('door');
+      if (door === undefined || door.value !== 0n) return true;
+    }
+    return false;
+  }
+
+  /** The drop has settled at `targetGrams` (see the file header). */
+  #settledAt(targetGrams: bigint, marginGrams: bigint): boolean {
+    const n = this.#settleReadings();
+    if (this.#settle.length < n || this.#doorOpen()) return false;
+    const recent = this.#settle.slice(-n);
+    const rfid = recent[0]!.rfidGrams;
+    return recent.every(
+      (figures) =>
+        figures.rfidGrams === rfid &&
+        (figures.weightGrams ?? figures.rfidGrams) !== undefined &&
+        abs((figures.weightGrams ?? figures.rfidGrams)! - targetGrams) <= marginGrams,
+    );
   }
 
   #observeQuality(state: DeviceState, reading: ReadingRef): void {
@@ -489,15 +539,19 @@ export class LotModel {
     });
   }
 
-  /** The first open, unconfirmed order whose expected quantity the lot now shows, within tolerance. */
+  /**
+   * The first open, unconfirmed order whose expected quantity the lot now shows within the
+   * release margin, once the drop has settled there.
+   */
   #matchingOrder(quantityGrams: bigint): bigint | undefined {
     const ids = [...this.#orders.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const id of ids) {
       const order = this.#orders.get(id)!;
       if (order.confirmed || order.grams === undefined || order.beforeGrams === undefined) continue;
       const expectedGrams = order.beforeGrams - order.grams;
-      const toleranceGrams = bpsOf(order.beforeGrams, this.definition.policy.dropToleranceBps);
-      if (abs(quantityGrams - expectedGrams) <= toleranceGrams) return id;
+      const marginGrams = bpsOf(order.beforeGrams, this.#releaseMatchBps());
+      if (abs(quantityGrams - expectedGrams) > marginGrams) continue;
+      if (this.#settledAt(expectedGrams, marginGrams)) return id;
     }
     return undefined;
   }

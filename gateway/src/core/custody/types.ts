@@ -74,8 +74,21 @@ export interface LotPolicy {
   readonly medianWindow: number;
   /** Weight and RFID figures disagree beyond this share of the larger one [bps]. */
   readonly disagreementToleranceBps: number;
-  /** A fall beyond this share of the reference quantity is a drop [bps]; also the release match. */
+  /** A fall beyond this share of the reference quantity is a drop [bps]. */
   readonly dropToleranceBps: number;
+  /**
+   * A release order is confirmed only with the quantity within this share of its target
+   * (quantity before - released) [bps of quantity before]. Keep it below the loan's
+   * quantityToleranceBps, which finalizeRelease checks the confirmed figure against; default
+   * dropToleranceBps / 2.
+   */
+  readonly releaseMatchBps?: number;
+  /**
+   * The drop has settled when the last this many weight and count observations all showed the
+   * target (weight within releaseMatchBps, the RFID figure unchanged) and the doors are closed;
+   * default medianWindow.
+   */
+  readonly releaseSettleReadings?: number;
   /** A device is offline after heartbeatMs x missedBeats without an accepted reading. */
   readonly missedBeats: number;
   /** Temperature limits [milli-degC]. */
