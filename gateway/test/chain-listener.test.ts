@@ -95,6 +95,9 @@ describe('chain listener', () => {
     expect(await listener.poll()).toBe(true);
 
     expect(seen.releases.map((update) => update.status)).toEqual(['ordered', 'shipped']);
+    // The order's quantity before is the chain's, so the gateway measures the drop as finalize does.
+    const [ordered] = await cw.world.loans.queryFilter(cw.world.loans.filters.ReleaseOrdered());
+    expect(seen.releases[0]!.quantityBeforeGrams).toBe(ordered!.args.quantityBeforeGrams);
     expect(seen.releases[1]).toMatchObject({
       orderId: 1n,
       loanId,

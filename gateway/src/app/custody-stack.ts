@@ -140,6 +140,9 @@ export function buildCustodyStack(options: CustodyStackOptions): CustodyStack {
           orderId: update.orderId,
           status: update.status,
           grams: update.grams,
+          ...(update.quantityBeforeGrams !== undefined
+            ? { quantityBeforeGrams: update.quantityBeforeGrams }
+            : {}),
           ...(update.attestedGrams !== undefined ? { attestedGrams: update.attestedGrams } : {}),
           ...(update.lotKey !== null ? { lotKey: update.lotKey } : {}),
         }),

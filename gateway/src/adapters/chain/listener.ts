@@ -48,6 +48,8 @@ export interface ReleaseOrderUpdate {
   readonly loanId: bigint;
   readonly lotKey: string | null;
   readonly grams: bigint; // [g] to release
+  /** [g] the attested quantity when ordered (ReleaseOrdered): what finalizeRelease measures from. */
+  readonly quantityBeforeGrams?: bigint;
   readonly status: ReleaseOrderStatus;
   /** Finalized: what the confirming attestation showed. [g] */
   readonly attestedGrams?: bigint;
@@ -401,6 +403,9 @@ export class ChainListener {
       lotKey,
       grams: BigInt(grams),
       status,
+      ...(status === 'ordered'
+        ? { quantityBeforeGrams: BigInt(String(event.args.quantityBeforeGrams)) }
+        : {}),
       ...(status === 'finalized'
         ? { attestedGrams: BigInt(String(event.args.attestedGrams)) }
         : {}),
