@@ -40,7 +40,7 @@ export const FALLBACK_MEANINGS: Record<string, string> = {
   'custody.defaults.disagreementToleranceBps':
     'Weight vs RFID figures beyond this share of the larger one: sensor disagreement. [bps]',
   'custody.defaults.dropToleranceBps':
-    'A fall beyond this share of the reference quantity is a drop; also the release match. [bps]',
+    'A fall beyond this share of the reference quantity is a drop. [bps]',
   'custody.defaults.missedBeats':
     'A device is offline after heartbeatMs x missedBeats without an accepted reading.',
   'custody.defaults.temperature': 'Temperature limits; omit a side for no limit.',

@@ -24,6 +24,19 @@ describe('custodyConfigSchema', () => {
     expect(config.reconcileToleranceBps).toBe(50);
   });
 
+  it('the release margin and settle count are unset by default (the core derives them) and settable per lot', () => {
+    const config = custodyConfigSchema.parse({
+      defaults: { releaseSettleReadings: 8 },
+      lots: { 'LOT-12': { releaseMatchBps: 20 } },
+    });
+    expect(lotPolicyOf(config, 'LOT-12')).toMatchObject({
+      releaseMatchBps: 20,
+      releaseSettleReadings: 8,
+    });
+    expect(lotPolicyOf(config, 'LOT-7').releaseMatchBps).toBeUndefined();
+    expect(() => custodyConfigSchema.parse({ defaults: { releaseSettleReadings: 0 } })).toThrow();
+  });
+
   it('a per-lot override replaces only the fields it names', () => {
     const config = custodyConfigSchema.parse({
       defaults: { tareGrams: '2500000', missedBeats: 5 },

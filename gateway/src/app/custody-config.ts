@@ -21,8 +21,18 @@ const lotPolicyShape = {
   medianWindow: z.number().int().min(1).max(101),
   /** Weight vs RFID figures beyond this share of the larger one: sensor disagreement. [bps] */
   disagreementToleranceBps: bps,
-  /** A fall beyond this share of the reference quantity is a drop; also the release match. [bps] */
+  /** A fall beyond this share of the reference quantity is a drop. [bps] */
   dropToleranceBps: bps,
+  /**
+   * A release order is confirmed only within this share of its target (quantity before minus
+   * released); keep it below the loan's quantityToleranceBps. Default dropToleranceBps / 2. [bps]
+   */
+  releaseMatchBps: bps,
+  /**
+   * Weight and count observations in a row that must show the release target (and the doors
+   * closed) before the release is confirmed: the drop has settled. Default medianWindow.
+   */
+  releaseSettleReadings: z.number().int().min(1).max(101),
   /** A device is offline after heartbeatMs x missedBeats without an accepted reading. */
   missedBeats: z.number().int().min(1),
   /** Temperature limits [milli-degC]; omit a side for no limit. */
@@ -88,6 +98,18 @@ export const custodyConfigSchema = z
           LOT_DEFAULTS.disagreementToleranceBps,
         ),
         dropToleranceBps: lotPolicyShape.dropToleranceBps.default(LOT_DEFAULTS.dropToleranceBps),
+        /**
+         * A release order is confirmed only within this share of its target (quantity before
+         * minus released); keep it below the loan's quantityToleranceBps. Default
+         * dropToleranceBps / 2. [bps]
+         */
+        releaseMatchBps: lotPolicyShape.releaseMatchBps.optional(),
+        /**
+         * Weight and count observations in a row that must show the release target (and the
+         * doors closed) before the release is confirmed: the drop has settled. Default
+         * medianWindow.
+         */
+        releaseSettleReadings: lotPolicyShape.releaseSettleReadings.optional(),
         missedBeats: lotPolicyShape.missedBeats.default(LOT_DEFAULTS.missedBeats),
         temperature: lotPolicyShape.temperature.default(LOT_DEFAULTS.temperature),
         humidity: lotPolicyShape.humidity.default(LOT_DEFAULTS.humidity),
@@ -119,6 +141,10 @@ export function lotPolicyOf(config: CustodyConfig, lotId: string): LotPolicy {
     medianWindow: merged.medianWindow,
     disagreementToleranceBps: merged.disagreementToleranceBps,
     dropToleranceBps: merged.dropToleranceBps,
+    ...(merged.releaseMatchBps !== undefined ? { releaseMatchBps: merged.releaseMatchBps } : {}),
+    ...(merged.releaseSettleReadings !== undefined
+      ? { releaseSettleReadings: merged.releaseSettleReadings }
+      : {}),
     missedBeats: merged.missedBeats,
     temperature: {
       ...side('min', merged.temperature.minMilliC),
