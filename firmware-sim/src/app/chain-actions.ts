@@ -21,6 +21,13 @@ import { label, lotKey } from '@pledgeguard/contracts/eip712';
 import type { Scenario, ScenarioAction, ScenarioLot } from '../core/scenario-schema.js';
 
 /** The people of DOMAIN.md, as chain accounts. Lenders are named as in scenario files. */
+/** Mint refusals that the next attestation can lift (noise under the receipt, a fresh flag). */
+const CUSTODY_RACES = new Set([
+  'ReceiptExceedsAttested',
+  'ReceiptCustodyStale',
+  'ReceiptCustodyFlagged',
+]);
+
 export interface ChainParties {
   readonly admin: Signer;
   readonly lenders: Readonly<Record<string, Signer>>;
@@ -314,23 +321,39 @@ export class ChainActions {
     const { deployed, parties } = this.options;
     const lot = this.lotOf(action.lotId);
     const quantityGrams = BigInt(action.quantityGrams);
-    await this.awaitCustody(this.lotKeyOf(action.lotId), quantityGrams);
-    const receipt = await this.send(() =>
-      deployed.warehouseReceipt.connect(parties.warehouse).issue(parties.borrower.getAddress(), {
-        warehouseId: this.options.warehouseNumber,
-        quantityGrams,
-        issuedAt: 0,
-        bayId: label(lot.bayId),
-        lotId: label(lot.lotId),
-        commodity: label(commodityLabel(lot.commodity)),
-        quality: {
-          minTemperatureMilliC: -20_000,
-          maxTemperatureMilliC: lot.maxTemperatureMilliC ?? 45_000,
-          maxHumidityPermille: lot.maxHumidityPerMille ?? 800,
-          maxExcursionSeconds: Math.floor((lot.maxExcursionMs ?? 1_800_000) / 1000),
-        },
-      }),
-    );
+    // The custody check and the issue are two steps: an attestation a few kg under the receipt
+    // (load-cell noise) can land between them. Like drawPrincipal, try again on the next
+    // attestations until custodyWaitMs; other refusals (ReceiptLotKeyLive, ...) are outcomes.
+    const deadline = Date.now() + (this.options.custodyWaitMs ?? 15_000);
+    let receipt: TransactionReceipt;
+    for (;;) {
+      await this.awaitCustody(this.lotKeyOf(action.lotId), quantityGrams);
+      try {
+        receipt = await this.send(() =>
+          deployed.warehouseReceipt
+            .connect(parties.warehouse)
+            .issue(parties.borrower.getAddress(), {
+              warehouseId: this.options.warehouseNumber,
+              quantityGrams,
+              issuedAt: 0,
+              bayId: label(lot.bayId),
+              lotId: label(lot.lotId),
+              commodity: label(commodityLabel(lot.commodity)),
+              quality: {
+                minTemperatureMilliC: -20_000,
+                maxTemperatureMilliC: lot.maxTemperatureMilliC ?? 45_000,
+                maxHumidityPermille: lot.maxHumidityPerMille ?? 800,
+                maxExcursionSeconds: Math.floor((lot.maxExcursionMs ?? 1_800_000) / 1000),
+              },
+            }),
+        );
+        break;
+      } catch (error) {
+        const name = decodeRevert(error)?.name;
+        if (!name || !CUSTODY_RACES.has(name) || Date.now() > deadline || this.stopped) throw error;
+        await sleep(50);
+      }
+    }
     this.receiptIds.set(action.receiptId, eventArg(receipt, 'ReceiptIssued', 'receiptId'));
     return [receipt];
   }
