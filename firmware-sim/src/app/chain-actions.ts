@@ -21,6 +21,22 @@ import { label, lotKey } from '@pledgeguard/contracts/eip712';
 import type { Scenario, ScenarioAction, ScenarioLot } from '../core/scenario-schema.js';
 
 /** The people of DOMAIN.md, as chain accounts. Lenders are named as in scenario files. */
+/**
+ * A view call, tried again when the node answers without revert data (anvil, busy with
+ * anvil_setTime and mining, sometimes fails an eth_call with an empty error); a real revert, or
+ * 20 failures in a row, is thrown.
+ */
+async function readRetry<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (decodeRevert(error) !== undefined || attempt >= 20) throw error;
+      await sleep(100);
+    }
+  }
+}
+
 /** Mint refusals that the next attestation can lift (noise under the receipt, a fresh flag). */
 const CUSTODY_RACES = new Set([
   'ReceiptExceedsAttested',
@@ -368,7 +384,7 @@ export class ChainActions {
     const deadline = Date.now() + (this.options.custodyWaitMs ?? 15_000);
     while (Date.now() < deadline && !this.stopped) {
       await this.options.beforeSend?.();
-      const [custody, fresh] = await oracle.latestCustody(key);
+      const [custody, fresh] = await readRetry(() => oracle.latestCustody(key));
       if (fresh && custody.flags === 0n && custody.quantityGrams >= quantityGrams) return;
       await sleep(50);
     }
@@ -407,8 +423,8 @@ export class ChainActions {
     const { deployed, parties } = this.options;
     const deadline = Date.now() + (this.options.custodyWaitMs ?? 15_000);
     for (;;) {
-      const lotKeyOfLoan = (await deployed.inventoryLoan.getLoan(loanId)).lotKey;
-      const [before] = await deployed.custodyOracle.latestCustody(lotKeyOfLoan);
+      const lotKeyOfLoan = (await readRetry(() => deployed.inventoryLoan.getLoan(loanId))).lotKey;
+      const [before] = await readRetry(() => deployed.custodyOracle.latestCustody(lotKeyOfLoan));
       try {
         return await this.send(() =>
           deployed.inventoryLoan.connect(parties.borrower).draw(loanId, principal),
@@ -417,7 +433,7 @@ export class ChainActions {
         if (decodeRevert(error)?.name !== 'LoanLtvAboveMax' || Date.now() > deadline) throw error;
       }
       while (Date.now() <= deadline && !this.stopped) {
-        const [now] = await deployed.custodyOracle.latestCustody(lotKeyOfLoan);
+        const [now] = await readRetry(() => deployed.custodyOracle.latestCustody(lotKeyOfLoan));
         if (now.sequence !== before.sequence) break;
         await sleep(50);
       }
@@ -471,10 +487,14 @@ export class ChainActions {
     orderId: bigint,
   ): Promise<void> {
     const { deployed } = this.options;
-    const lotKeyOfLoan = (await deployed.inventoryLoan.getLoan(this.loanOf(receiptId))).lotKey;
+    const lotKeyOfLoan = (
+      await readRetry(() => deployed.inventoryLoan.getLoan(this.loanOf(receiptId)))
+    ).lotKey;
     const deadline = Date.now() + (this.options.confirmWaitMs ?? 30_000);
     while (Date.now() < deadline && !this.stopped) {
-      const confirmation = await deployed.custodyOracle.releaseConfirmation(lotKeyOfLoan, orderId);
+      const confirmation = await readRetry(() =>
+        deployed.custodyOracle.releaseConfirmation(lotKeyOfLoan, orderId),
+      );
       if (confirmation.sequence !== 0n) break;
       await sleep(50);
     }
