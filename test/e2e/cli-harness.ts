@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { label, lotKey } from '@pledgeguard/contracts/eip712';
+import type { RiskParametersConfig } from '@pledgeguard/contracts/deploy';
 import {
   bootIdentities,
   Fleet,
@@ -202,6 +203,8 @@ export interface CliScenarioOptions {
   readonly missedBeats?: number;
   /** Extra raw gateway config merged over the defaults. */
   readonly gatewayConfig?: Record<string, unknown>;
+  /** InventoryLoan risk parameters; default DEFAULT_RISK_PARAMETERS (every flag a breach). */
+  readonly riskParameters?: RiskParametersConfig;
 }
 
 const OUTPUT_LIMIT = 64 * 1024;
@@ -286,7 +289,7 @@ export async function runCliScenario(options: CliScenarioOptions): Promise<CliSc
   try {
     const { manifestPath } = provisionScenario(scenario, join(dir, 'sim'));
     const [brokerPort, httpPort] = [await freePort(), await freePort()];
-    const chain = await startChain(scenario, dir, 1, 1, undefined);
+    const chain = await startChain(scenario, dir, 1, 1, options.riskParameters);
     cleanups.push(() => chain.anvil.stop());
     const context: GatewayContext = {
       dir,

@@ -5,11 +5,12 @@
 // `expect` (harness.ts checkExpectations: verdicts as the API lists them, flags, loan state from
 // chain reads, quantities), the story's own chain events, and the gateway's API answers against
 // the chain (loans, lots, attestations, quarantine, devices).
-// DOMAIN.md 5 (device-offline-backfill) is not here yet: through the CLI gateway its loan ends
-// frozen (a breach is recorded), pending the simulator's birth-ordering fix; add it to STORIES
-// with its test (last attestation and /lots clean) once it passes.
+// DOMAIN.md 5 (device-offline-backfill) runs with the lender's mask that makes offline degraded
+// custody rather than a breach, as test/e2e/chain/5-device-offline.test.ts explains.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_FLAG_NAMES, Lanes, runCliScenario, type CliScenarioResult } from './cli-harness.js';
+import { DEFAULT_RISK_PARAMETERS } from '@pledgeguard/contracts/deploy';
+import { CustodyFlag } from '@pledgeguard/contracts/eip712';
 import { checkExpectations, loanEvents, scenarioFile } from './harness.js';
 
 /** Stories run at once: each is a gateway process, an anvil and a fleet (about 0.6 core). */
@@ -20,6 +21,7 @@ const TIMEOUT_MS = 300_000;
 const STORIES = [
   { story: 3, name: 'night-removal-replay' }, // 30 h
   { story: 4, name: 'partial-release' }, // 20 h
+  { story: 5, name: 'device-offline-backfill' }, // offline 2 h, backfill
   { story: 7, name: 'temperature-excursion' }, // 20 h
   { story: 1, name: 'price-drop-cure' }, // 12 h
   { story: 2, name: 'no-cure-default' }, // 11 h
@@ -31,12 +33,24 @@ const STORIES = [
 ] as const;
 type StoryName = (typeof STORIES)[number]['name'];
 
+/** Every flag a breach except offline (see test/e2e/chain/5-device-offline.test.ts). */
+const OFFLINE_DEGRADED_RISK = {
+  ...DEFAULT_RISK_PARAMETERS,
+  breachFlagMask: DEFAULT_RISK_PARAMETERS.breachFlagMask & ~CustodyFlag.offline,
+};
+
 const runs = new Map<StoryName, Promise<CliScenarioResult>>();
 beforeAll(() => {
   const lanes = new Lanes(LANES);
   const bootLanes = new Lanes(2); // at most two gateways boot at once
   for (const { name } of STORIES) {
-    const run = lanes.run(() => runCliScenario({ scenario: scenarioFile(name), bootLanes }));
+    const run = lanes.run(() =>
+      runCliScenario({
+        scenario: scenarioFile(name),
+        bootLanes,
+        ...(name === 'device-offline-backfill' && { riskParameters: OFFLINE_DEGRADED_RISK }),
+      }),
+    );
     run.catch(() => undefined); // reported by the story's own test
     runs.set(name, run);
   }
@@ -145,7 +159,20 @@ function apiFailures(result: CliScenarioResult): string[] {
 const apiLoan = (result: CliScenarioResult, receiptId: string) =>
   result.api.loans.find((l) => l.loanId === String(result.loans.get(receiptId)?.loanId));
 
-describe('DOMAIN.md scenarios 1-4, 6-9 through `pledgeguard start` (one gateway process per story)', () => {
+describe('DOMAIN.md scenarios 1-9 through `pledgeguard start` (one gateway process per story)', () => {
+  it(
+    '5 device offline 2 h: attested offline, backfilled contiguously, clean again; no breach; the API shows the loan unfrozen',
+    async () => {
+      const result = await story('device-offline-backfill');
+      const attestations = result.attestations.get('LOT-7')!;
+      expect(attestations.some((a) => (a.flags & CustodyFlag.offline) !== 0)).toBe(true);
+      expect(attestations.at(-1)!.flags).toBe(0);
+      expect(loanEvents(result, 'R-A-7', 'CustodyBreachRecorded')).toEqual([]);
+      expect(apiLoan(result, 'R-A-7')).toMatchObject({ frozen: false });
+    },
+    TIMEOUT_MS,
+  );
+
   it(
     '1 price drop, cure: MarginCalled at 79.55% then MarginCallCured; the API shows Active, unfrozen, the repaid debt',
     async () => {
