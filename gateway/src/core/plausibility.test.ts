@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PLAUSIBILITY_POLICY as policy,
-  EMPTY_HISTORY,
+  TraceHistory,
   checkPlausibility,
   fakedTrace,
-  type TraceHistory,
 } from './plausibility.js';
 
 /** Feeds a series of weights one second apart; returns the verdict codes. */
 function feed(values: bigint[], kind: 'weight' | 'temperature' = 'weight') {
-  let history: TraceHistory = EMPTY_HISTORY;
+  const history = new TraceHistory(policy.historyLength);
   return values.map((value, i) => {
     const verdict = checkPlausibility(kind, value, 1_000 * i, history, policy);
-    history = verdict.history;
     return verdict.ok ? 'ok' : verdict.code;
   });
 }
@@ -58,17 +56,55 @@ describe('checkPlausibility', () => {
     expect(codes.slice(60).includes('PG_IMPLAUSIBLE_FLAT')).toBe(true);
   });
   it('does not judge traces of non-noisy kinds such as a door contact', () => {
-    let history: TraceHistory = EMPTY_HISTORY;
+    const history = new TraceHistory(policy.historyLength);
     for (let i = 0; i < 50; i++) {
       const verdict = checkPlausibility('door', 0n, i * 1_000, history, policy);
       expect(verdict.ok).toBe(true);
-      history = verdict.history;
     }
+  });
+  it('refuses a value beyond what a double holds exactly, whatever the policy allows', () => {
+    const wide = {
+      ...policy,
+      kinds: { ...policy.kinds, weight: { ...policy.kinds.weight, maxValue: 2n ** 60n } },
+    };
+    const history = new TraceHistory(policy.historyLength);
+    const verdict = checkPlausibility('weight', 2n ** 52n + 1n, 0, history, wide);
+    expect(verdict.ok ? 'ok' : verdict.code).toBe('PG_IMPLAUSIBLE_RANGE');
+    expect(history.length).toBe(0);
   });
 });
 
+/** A history holding `values`, one second apart. */
+function historyOf(values: readonly bigint[], capacity = policy.historyLength): TraceHistory {
+  const history = new TraceHistory(capacity);
+  values.forEach((value, i) => history.push(value, i * 1_000));
+  return history;
+}
+
 describe('fakedTrace', () => {
   it('needs a full window before judging', () => {
-    expect(fakedTrace([1n, 1n, 1n], 30)).toBeUndefined();
+    expect(fakedTrace(historyOf([1n, 1n, 1n]), 30)).toBeUndefined();
+  });
+  it('finds a flat window and a repeated stretch, and passes real noise', () => {
+    expect(fakedTrace(historyOf(Array.from({ length: 5 }, () => 7n)), 5)).toBe(
+      '5 identical values',
+    );
+    const recording = noisy(1_000n, 10);
+    expect(fakedTrace(historyOf([...recording, ...recording.slice(0, 5)]), 5)).toMatch(/repeat/);
+    expect(fakedTrace(historyOf(noisy(1_000n, 40)), 5)).toBeUndefined();
+  });
+  it('judges only what the ring still holds once it has wrapped around', () => {
+    // The recording falls out of a 12-value ring before it is played back: nothing to match.
+    const recording = noisy(1_000n, 10);
+    const wrapped = historyOf(
+      [...recording, ...noisy(5_000n, 10, 3), ...recording.slice(0, 5)],
+      12,
+    );
+    expect(wrapped.length).toBe(12);
+    expect(wrapped.at(11)).toBe(Number(recording[4]));
+    expect(fakedTrace(wrapped, 5)).toBeUndefined();
+    // With room for both, the same sequence is caught.
+    const roomy = historyOf([...recording, ...noisy(5_000n, 10, 3), ...recording.slice(0, 5)], 40);
+    expect(fakedTrace(roomy, 5)).toMatch(/repeat/);
   });
 });

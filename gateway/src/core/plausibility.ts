@@ -43,30 +43,84 @@ export const DEFAULT_PLAUSIBILITY_POLICY: PlausibilityPolicy = {
   historyLength: 240,
 };
 
-/** Recent values of one device and kind, oldest first. */
-export interface TraceHistory {
-  readonly values: readonly bigint[];
-  readonly lastDeviceTimeMs?: number;
-}
+/**
+ * Largest magnitude a traced value may have: values are kept as doubles (no allocation per reading)
+ * and differences of two of them stay exact below 2^53. No sensor reports 4.5e15 of its unit, so a
+ * larger value is out of range whatever the policy says.
+ */
+const MAX_TRACE_MAGNITUDE = 2n ** 52n;
 
-export const EMPTY_HISTORY: TraceHistory = { values: [] };
+/**
+ * Recent values of one device and kind, oldest first: a ring of `capacity` values that
+ * checkPlausibility updates in place. The caller keeps one per device and kind between calls.
+ * A ring of doubles rather than a fresh array of bigints per reading: this runs for every reading,
+ * thousands a second, and the copies were most of the gateway's garbage.
+ */
+export class TraceHistory {
+  readonly #capacity: number;
+  /**
+   * Twice the capacity: values are appended at #end and the window is [#start, #end); when #end
+   * reaches the end, the newest values move to the front (one copy every `capacity` pushes), so
+   * reads need no modulo.
+   */
+  readonly #buffer: Float64Array;
+  #start = 0;
+  #end = 0;
+  #lastValue: bigint | undefined;
+  #lastDeviceTimeMs: number | undefined;
+
+  constructor(capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity: expected a positive integer, got ${capacity}`);
+    this.#capacity = capacity;
+    this.#buffer = new Float64Array(2 * capacity);
+  }
+
+  /** Values held, at most the capacity. */
+  get length(): number {
+    return this.#end - this.#start;
+  }
+
+  /** The i-th value held, 0 the oldest. */
+  at(i: number): number {
+    return this.#buffer[this.#start + i]!;
+  }
+
+  get lastValue(): bigint | undefined {
+    return this.#lastValue;
+  }
+
+  get lastDeviceTimeMs(): number | undefined {
+    return this.#lastDeviceTimeMs;
+  }
+
+  /** Appends a value (|value| ≤ 2^52), dropping the oldest when full. */
+  push(value: bigint, deviceTimeMs: number): void {
+    if (this.#end === this.#buffer.length) {
+      this.#buffer.copyWithin(0, this.#end - (this.#capacity - 1), this.#end);
+      this.#start = 0;
+      this.#end = this.#capacity - 1;
+    }
+    this.#buffer[this.#end++] = Number(value);
+    if (this.#end - this.#start > this.#capacity) this.#start++;
+    this.#lastValue = value;
+    this.#lastDeviceTimeMs = deviceTimeMs;
+  }
+}
 
 export type PlausibilityCode =
   'PG_IMPLAUSIBLE_RANGE' | 'PG_IMPLAUSIBLE_RATE' | 'PG_IMPLAUSIBLE_FLAT';
 
 export type PlausibilityVerdict =
-  | { readonly ok: true; readonly history: TraceHistory }
-  | {
-      readonly ok: false;
-      readonly code: PlausibilityCode;
-      readonly detail: string;
-      readonly history: TraceHistory;
-    };
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: PlausibilityCode; readonly detail: string };
+
+const PLAUSIBLE: PlausibilityVerdict = { ok: true };
 
 /**
- * Judges one value against the limits of its kind and the device's history. The returned history
- * includes the value unless it is out of range: a sudden but possible jump is the new level of the
- * trace, while an impossible value would only poison the rate check of the next reading.
+ * Judges one value against the limits of its kind and the device's history, and records the value
+ * in `history` unless it is out of range: a sudden but possible jump is the new level of the trace,
+ * while an impossible value would only poison the rate check of the next reading.
  */
 export function checkPlausibility(
   kind: ReadingKind,
@@ -76,77 +130,65 @@ export function checkPlausibility(
   policy: PlausibilityPolicy,
 ): PlausibilityVerdict {
   const limits = policy.kinds[kind];
-  const next = append(history, value, deviceTimeMs, policy.historyLength);
   // An impossible value says nothing about the signal: it stays out of the history.
-  if (value < limits.minValue || value > limits.maxValue) {
+  if (
+    value < limits.minValue ||
+    value > limits.maxValue ||
+    value > MAX_TRACE_MAGNITUDE ||
+    value < -MAX_TRACE_MAGNITUDE
+  ) {
     return {
       ok: false,
       code: 'PG_IMPLAUSIBLE_RANGE',
       detail: `${kind} ${value} outside [${limits.minValue}, ${limits.maxValue}]`,
-      history,
     };
   }
-  const previous = history.values.at(-1);
+  const previous = history.lastValue;
+  const previousDeviceTimeMs = history.lastDeviceTimeMs;
+  history.push(value, deviceTimeMs);
   if (
     limits.maxChangePerS !== undefined &&
     previous !== undefined &&
-    history.lastDeviceTimeMs !== undefined
+    previousDeviceTimeMs !== undefined
   ) {
     // Change per second over at least one second, so bursts of readings are judged fairly.
-    const elapsedMs = BigInt(Math.max(1_000, deviceTimeMs - history.lastDeviceTimeMs));
+    const elapsedMs = BigInt(Math.max(1_000, deviceTimeMs - previousDeviceTimeMs));
     const change = value > previous ? value - previous : previous - value;
     if (change * 1_000n > limits.maxChangePerS * elapsedMs) {
       return {
         ok: false,
         code: 'PG_IMPLAUSIBLE_RATE',
         detail: `${kind} changed by ${change} in ${elapsedMs} ms`,
-        history: next,
       };
     }
   }
   if (limits.noisy && policy.traceWindow > 1) {
-    const trace = fakedTrace(next.values, policy.traceWindow);
-    if (trace)
-      return { ok: false, code: 'PG_IMPLAUSIBLE_FLAT', detail: `${kind}: ${trace}`, history: next };
+    const trace = fakedTrace(history, policy.traceWindow);
+    if (trace) return { ok: false, code: 'PG_IMPLAUSIBLE_FLAT', detail: `${kind}: ${trace}` };
   }
-  return { ok: true, history: next };
-}
-
-function append(
-  history: TraceHistory,
-  value: bigint,
-  deviceTimeMs: number,
-  historyLength: number,
-): TraceHistory {
-  const values =
-    history.values.length >= historyLength
-      ? history.values.slice(1 - historyLength)
-      : history.values.slice();
-  values.push(value);
-  return { values, lastDeviceTimeMs: deviceTimeMs };
+  return PLAUSIBLE;
 }
 
 /**
  * A description of the faked-signal pattern that ends the history, or undefined: the last `window`
  * values are all equal, or their successive differences repeat, exactly, a stretch seen earlier.
  */
-export function fakedTrace(values: readonly bigint[], window: number): string | undefined {
-  if (values.length < window) return undefined;
-  const recent = values.slice(-window);
-  if (recent.every((value) => value === recent[0])) return `${window} identical values`;
-  const deltas = differences(values);
-  const tailStart = deltas.length - (window - 1);
+export function fakedTrace(history: TraceHistory, window: number): string | undefined {
+  const n = history.length;
+  if (n < window) return undefined;
+  const newest = history.at(n - 1);
+  let flat = true;
+  for (let i = n - window; i < n - 1 && flat; i++) flat = history.at(i) === newest;
+  if (flat) return `${window} identical values`;
+  // Differences d[j] = v[j+1] - v[j], j < n - 1; exact, values being at most 2^52 in magnitude.
+  const delta = (j: number) => history.at(j + 1) - history.at(j);
+  const deltas = n - 1;
+  const tailStart = deltas - (window - 1);
   // Search earlier, non-overlapping stretches of the same length.
-  for (let start = 0; start + 2 * (window - 1) <= deltas.length; start++) {
+  for (let start = 0; start + 2 * (window - 1) <= deltas; start++) {
     let same = true;
-    for (let i = 0; i < window - 1 && same; i++) same = deltas[start + i] === deltas[tailStart + i];
+    for (let i = 0; i < window - 1 && same; i++) same = delta(start + i) === delta(tailStart + i);
     if (same) return `the last ${window} values repeat the noise of an earlier stretch exactly`;
   }
   return undefined;
-}
-
-function differences(values: readonly bigint[]): bigint[] {
-  const out: bigint[] = [];
-  for (let i = 1; i < values.length; i++) out.push(values[i]! - values[i - 1]!);
-  return out;
 }
