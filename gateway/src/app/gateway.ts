@@ -96,15 +96,15 @@ export async function startGateway(
       return device && !device.revoked ? device.mqttPasswordHash : undefined;
     },
     services: config.mqtt.services,
-    ingest: async (topic, payload) => {
-      const outcome = await ingest.submit({ topic, payload, source: 'mqtt' });
-      if (outcome.outcome === 'quarantined')
-        ingestLog.warn(
-          { topic, code: outcome.code, detail: outcome.detail },
-          'reading quarantined',
-        );
-      return outcome;
-    },
+    ingest: (topic, payload, done) =>
+      ingest.enqueue({ topic, payload, source: 'mqtt' }, (error, outcome) => {
+        if (outcome?.outcome === 'quarantined')
+          ingestLog.warn(
+            { topic, code: outcome.code, detail: outcome.detail },
+            'reading quarantined',
+          );
+        done(error);
+      }),
     log: log.child({ component: 'mqtt' }),
   });
   if (config.mqtt.embedded.enabled) await broker.start();
@@ -213,17 +213,29 @@ export async function startGateway(
   custody.start();
   log.info({ component: 'http', host: config.http.host, port: httpPort }, 'http listening');
 
+  // One epoch per turn of the event loop, so a backlog (a busy minute: several epochs' worth) is
+  // sealed between ingest's commits rather than in one long block.
+  let sealing = false;
+  let sealImmediate: NodeJS.Immediate | undefined;
+  const sealEpochs = () => {
+    sealImmediate = undefined;
+    const epoch = store.closeEpoch(clock.nowMs(), config.evidence.maxEpochLeaves);
+    if (!epoch) return void (sealing = false);
+    log.info(
+      {
+        epoch: epoch.epoch,
+        leaves: epoch.leafCount,
+        root: Buffer.from(epoch.root).toString('hex'),
+      },
+      'evidence epoch sealed',
+    );
+    if (epoch.leafCount < config.evidence.maxEpochLeaves) return void (sealing = false);
+    sealImmediate = setImmediate(sealEpochs);
+  };
   const epochTimer = setInterval(() => {
-    const epoch = store.closeEpoch(clock.nowMs());
-    if (epoch)
-      log.info(
-        {
-          epoch: epoch.epoch,
-          leaves: epoch.leafCount,
-          root: Buffer.from(epoch.root).toString('hex'),
-        },
-        'evidence epoch sealed',
-      );
+    if (sealing) return;
+    sealing = true;
+    sealEpochs();
   }, config.evidence.epochMs);
   epochTimer.unref();
 
@@ -249,6 +261,7 @@ export async function startGateway(
     events,
     async stop() {
       clearInterval(epochTimer);
+      if (sealImmediate) clearImmediate(sealImmediate);
       await http.close();
       await custody.stop();
       await opcua?.stop();

@@ -11,19 +11,15 @@ import {
   parseDeviceTopic,
   toBeSigned,
   type Code,
-  type Sign1,
+  type ReadingKind,
+  type Reading,
 } from '@pledgeguard/protocol';
 import type { KeyObject } from 'node:crypto';
 import { publicKeyObject } from '@pledgeguard/protocol/node';
 import { checkReplay } from '../core/replay.js';
 import { DEFAULT_REDELIVERY_WINDOW_MS, judgeIdenticalRepeat } from '../core/redelivery.js';
 import { checkClockSkew, type SkewPolicy } from '../core/skew.js';
-import {
-  EMPTY_HISTORY,
-  checkPlausibility,
-  type PlausibilityPolicy,
-  type TraceHistory,
-} from '../core/plausibility.js';
+import { TraceHistory, checkPlausibility, type PlausibilityPolicy } from '../core/plausibility.js';
 import type { EvidenceStore } from '../adapters/sqlite/evidence-store.js';
 import type { Clock } from '../ports/clock.js';
 import type {
@@ -76,6 +72,9 @@ export interface IngestOptions {
   readonly onCommitted?: (items: readonly CommitItem[]) => void;
 }
 
+/** Receives a message's outcome once its verdict is durable, or the error that stopped ingest. */
+export type IngestCallback = (error: Error | null, outcome?: IngestOutcome) => void;
+
 export interface IngestStats {
   accepted: number;
   duplicates: number;
@@ -90,12 +89,13 @@ export interface IngestStats {
 interface Ticket {
   readonly message: IngestMessage;
   readonly receivedAtMs: number;
-  readonly resolve: (outcome: IngestOutcome) => void;
-  readonly reject: (error: Error) => void;
+  /** Called once: with the outcome after its commit, or with the error that stopped ingest. */
+  readonly done: IngestCallback;
   /** Set when the ticket can be judged. */
   ready: boolean;
   early?: IngestOutcome;
-  sign1?: Sign1;
+  /** The decoded reading (the envelope's other parts are not kept: less to carry while in flight). */
+  reading?: Reading;
   device?: RegisteredDevice;
   signatureValid?: boolean;
   /** Set when judged: what the commit writes (nothing for duplicates and ignored messages). */
@@ -121,7 +121,8 @@ export class IngestPipeline {
   #waiting: Ticket[] = [];
   #waitingHead = 0;
   readonly #marks: Map<string, DeviceMark>;
-  readonly #histories = new Map<string, TraceHistory>();
+  /** Trace history per device, then per kind (checkPlausibility updates it in place). */
+  readonly #histories = new Map<string, Map<ReadingKind, TraceHistory>>();
   /** Envelopes judged but not committed yet, for redelivery checks within a batch. */
   readonly #uncommitted: Array<{
     readonly deviceId: string;
@@ -158,21 +159,29 @@ export class IngestPipeline {
    * source (no PUBACK, no socket read), which slows the publishers instead of dropping.
    */
   submit(message: IngestMessage): Promise<IngestOutcome> {
-    if (this.#failed) return Promise.reject(this.#failed);
-    return new Promise((resolve, reject) => {
-      const ticket: Ticket = {
-        message,
-        receivedAtMs: this.#options.clock.nowMs(),
-        resolve,
-        reject,
-        ready: false,
-      };
-      // Over the limit the ticket waits as a plain object (no pending async frame per message):
-      // a broker hands over whole socket reads, tens of thousands of messages in a burst.
-      if (this.stats.inFlight >= this.#maxInFlight || this.#waitingHead < this.#waiting.length)
-        this.#waiting.push(ticket);
-      else this.#admit(ticket);
-    });
+    return new Promise((resolve, reject) =>
+      this.enqueue(message, (error, outcome) => (error ? reject(error) : resolve(outcome!))),
+    );
+  }
+
+  /**
+   * As submit, with a callback instead of a promise: the path for sources that handle thousands of
+   * messages a second (the embedded broker), where every object kept per message in flight costs
+   * garbage-collector time.
+   */
+  enqueue(message: IngestMessage, done: IngestCallback): void {
+    if (this.#failed) return done(this.#failed);
+    const ticket: Ticket = {
+      message,
+      receivedAtMs: this.#options.clock.nowMs(),
+      done,
+      ready: false,
+    };
+    // Over the limit the ticket waits as a plain object (no pending async frame per message):
+    // a broker hands over whole socket reads, tens of thousands of messages in a burst.
+    if (this.stats.inFlight >= this.#maxInFlight || this.#waitingHead < this.#waiting.length)
+      this.#waiting.push(ticket);
+    else this.#admit(ticket);
   }
 
   #admit(ticket: Ticket): void {
@@ -201,7 +210,7 @@ export class IngestPipeline {
     const decoded = decodeSign1(payload);
     if (!decoded.ok) return this.#ready(ticket, quarantine(decoded.code, decoded.detail));
     const sign1 = decoded.value;
-    ticket.sign1 = sign1;
+    ticket.reading = sign1.reading;
     if (sign1.kid !== parsed.deviceId) {
       return this.#ready(
         ticket,
@@ -281,7 +290,7 @@ export class IngestPipeline {
       try {
         verdict = this.#judge(head);
       } catch (error) {
-        head.reject(error as Error);
+        head.done(error as Error);
         return this.#fail(error as Error);
       }
       this.#enqueueVerdict(head, verdict);
@@ -289,7 +298,7 @@ export class IngestPipeline {
   }
 
   #judge(ticket: Ticket): { item: CommitItem | undefined; outcome: IngestOutcome } {
-    const { message, receivedAtMs, sign1, device } = ticket;
+    const { message, receivedAtMs, device } = ticket;
     if (ticket.early) {
       const early = ticket.early;
       if (early.outcome !== 'quarantined') return { item: undefined, outcome: early };
@@ -301,12 +310,18 @@ export class IngestPipeline {
         envelope: message.payload,
         receivedAtMs,
         source: message.source,
-        ...(sign1 ? { deviceId: sign1.kid, boot: sign1.reading.boot, seq: sign1.reading.seq } : {}),
+        ...(ticket.reading
+          ? {
+              deviceId: ticket.reading.deviceId,
+              boot: ticket.reading.boot,
+              seq: ticket.reading.seq,
+            }
+          : {}),
       };
       return { item, outcome: early };
     }
-    if (!sign1 || !device) throw new Error('ticket judged without envelope or device');
-    const reading = sign1.reading;
+    const reading = ticket.reading;
+    if (!reading || !device) throw new Error('ticket judged without envelope or device');
     const mark = this.#marks.get(reading.deviceId);
     if (!ticket.signatureValid)
       return this.#refuse(
@@ -378,15 +393,13 @@ export class IngestPipeline {
       this.#options.skew,
     );
     if (!skew.ok) return this.#refuse(ticket, mark, skew.code, skew.detail, true);
-    const historyKey = `${reading.deviceId}/${reading.kind}`;
     const plausible = checkPlausibility(
       reading.kind,
       reading.value,
       reading.deviceTimeMs,
-      this.#histories.get(historyKey) ?? EMPTY_HISTORY,
+      this.#historyOf(reading.deviceId, reading.kind),
       this.#options.plausibility,
     );
-    this.#histories.set(historyKey, plausible.history);
     if (!plausible.ok) return this.#refuse(ticket, mark, plausible.code, plausible.detail, true);
 
     this.#marks.set(reading.deviceId, {
@@ -419,6 +432,15 @@ export class IngestPipeline {
     };
   }
 
+  #historyOf(deviceId: string, kind: ReadingKind): TraceHistory {
+    let byKind = this.#histories.get(deviceId);
+    if (byKind === undefined) this.#histories.set(deviceId, (byKind = new Map()));
+    let history = byKind.get(kind);
+    if (history === undefined)
+      byKind.set(kind, (history = new TraceHistory(this.#options.plausibility.historyLength)));
+    return history;
+  }
+
   /** The verdict for a decoded reading that is refused; authentic ones still move the mark. */
   #refuse(
     ticket: Ticket,
@@ -428,7 +450,7 @@ export class IngestPipeline {
     authentic: boolean,
   ): { item: CommitItem; outcome: IngestOutcome } {
     const { message, receivedAtMs } = ticket;
-    const reading = ticket.sign1!.reading;
+    const reading = ticket.reading!;
     // A skewed clock must not become the reference the next reading is measured against.
     const deviceTimeMs = code === 'PG_CLOCK_SKEW' ? mark?.deviceTimeMs : reading.deviceTimeMs;
     const authenticMark = authentic
@@ -516,7 +538,7 @@ export class IngestPipeline {
       const outcome = ticket.outcome!;
       this.#count(outcome, ticket.receivedAtMs);
       this.stats.inFlight--;
-      ticket.resolve(outcome);
+      ticket.done(null, outcome);
     }
     this.#admitWaiting();
   }
@@ -556,9 +578,9 @@ export class IngestPipeline {
 
   #fail(error: Error, batch: readonly Ticket[] = []): void {
     this.#failed ??= new Error(`ingest stopped: ${error.message}`, { cause: error });
-    for (const ticket of batch) ticket.reject(this.#failed);
-    for (const ticket of this.#order.splice(0)) ticket.reject(this.#failed);
-    for (const ticket of this.#waiting.splice(this.#waitingHead)) ticket.reject(this.#failed);
+    for (const ticket of batch) ticket.done(this.#failed);
+    for (const ticket of this.#order.splice(0)) ticket.done(this.#failed);
+    for (const ticket of this.#waiting.splice(this.#waitingHead)) ticket.done(this.#failed);
     this.#waiting = [];
     this.#waitingHead = 0;
   }

@@ -32,8 +32,15 @@ export interface BrokerOptions {
   /** The manifest password hash of a device, or undefined when unknown or revoked. */
   readonly devicePasswordHash: (deviceId: string) => string | undefined;
   readonly services: readonly ServiceAccount[];
-  /** Ingests a device publish; resolves once its verdict is durable. Rejects when ingest stopped. */
-  readonly ingest: (topic: string, payload: Uint8Array) => Promise<unknown>;
+  /**
+   * Ingests a device publish; calls `done` once its verdict is durable, or with the error when
+   * ingest stopped. A callback, not a promise: thousands of these are in flight at once.
+   */
+  readonly ingest: (
+    topic: string,
+    payload: Uint8Array,
+    done: (error: Error | null) => void,
+  ) => void;
   readonly log: Logger;
 }
 
@@ -103,11 +110,9 @@ export class EmbeddedBroker {
         // A view, not a copy: Node never reuses a socket read's buffer.
         const buffer = packet.payload as Buffer;
         const payload = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-        this.#options.ingest(packet.topic, payload).then(
-          () => callback(null),
-          // Ingest stopped (the evidence log refused a write): no PUBACK; the device resends later.
-          (error: Error) => callback(error),
-        );
+        // On an error (ingest stopped: the evidence log refused a write) there is no PUBACK; the
+        // device resends later.
+        this.#options.ingest(packet.topic, payload, callback);
       },
       authorizeSubscribe: (client, subscription, callback) => {
         const principal = (client as unknown as PrincipalClient).pgPrincipal;
