@@ -118,9 +118,14 @@ export const configSchema = z
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
         /** A Merkle epoch seals accepted readings this often. [ms] */
         epochMs: z.number().int().min(1_000).default(60_000),
+        /**
+         * Most readings in one epoch; a larger backlog is sealed as several epochs in a row.
+         * Sealing and inclusion proofs read a whole epoch, so this bounds their time and memory.
+         */
+        maxEpochLeaves: z.number().int().min(1).max(1_048_576).default(65_536),
       })
       .strict()
-      .default({ synchronous: 'FULL', epochMs: 60_000 }),
+      .default({ synchronous: 'FULL', epochMs: 60_000, maxEpochLeaves: 65_536 }),
     /** InfluxDB 1.x time-series sink; off unless this section is present (gateway/README.md). */
     influx: z
       .object({

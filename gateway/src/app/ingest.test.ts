@@ -350,4 +350,29 @@ describe('Merkle epochs over the evidence log', () => {
       ),
     ).toBe(true);
   });
+
+  it('seals a backlog larger than the epoch bound as several epochs, oldest first, none lost', async () => {
+    const { verifyInclusion, leafHash } = await import('../core/merkle.js');
+    const ingest = pipeline();
+    const device = fleet.devices[1]!;
+    for (let seq = 0; seq < 25; seq++)
+      await ingest.submit({
+        topic: topicOf(device.deviceId),
+        payload: envelopeOf(device, seq, NOW - 40_000 + seq * 1_000),
+        source: 'mqtt',
+      });
+    const sealed = [];
+    for (let epoch = store.closeEpoch(NOW, 10); epoch; epoch = store.closeEpoch(NOW, 10))
+      sealed.push(epoch);
+    expect(sealed.map((epoch) => epoch.leafCount)).toEqual([10, 10, 5]);
+    expect(sealed[1]!.firstReadingId).toBe(sealed[0]!.lastReadingId + 1);
+    expect(sealed[2]!.firstReadingId).toBe(sealed[1]!.lastReadingId + 1);
+    // A reading of the second epoch proves against that epoch's root.
+    const proof = store.proof(device.deviceId, 1, 14)!;
+    expect(proof.epoch).toBe(sealed[1]!.epoch);
+    expect(proof.treeSize).toBe(10);
+    expect(
+      verifyInclusion(leafHash(proof.envelope), proof.index, 10, proof.proof, sealed[1]!.root),
+    ).toBe(true);
+  });
 });

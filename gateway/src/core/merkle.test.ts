@@ -2,7 +2,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inclusionProof, leafHash, merkleRoot, verifyInclusion } from './merkle.js';
+import {
+  MerkleAccumulator,
+  inclusionProof,
+  leafHash,
+  merkleRoot,
+  verifyInclusion,
+} from './merkle.js';
 
 // The recursive definition of RFC 6962 section 2.1, as the reference for the iterative code.
 function referenceRoot(leaves: Uint8Array[]): Uint8Array {
@@ -35,6 +41,26 @@ describe('Merkle trees (RFC 6962)', () => {
         expect(merkleRoot(leaves)).toEqual(referenceRoot(leaves));
       }),
     );
+  });
+
+  it('computes the same root leaf by leaf (the streaming accumulator) as over the whole list', () => {
+    const empty = new MerkleAccumulator();
+    expect(empty.root()).toEqual(referenceRoot([]));
+    fc.assert(
+      fc.property(leavesArb, (leaves) => {
+        const accumulator = new MerkleAccumulator();
+        leaves.forEach((leaf) => accumulator.add(leaf));
+        expect(accumulator.size).toBe(leaves.length);
+        expect(accumulator.root()).toEqual(referenceRoot(leaves));
+      }),
+    );
+    // Every size up to a few powers of two, where the stack's shape changes.
+    const many = Array.from({ length: 130 }, (_, i) => leafHash(Uint8Array.of(i)));
+    const accumulator = new MerkleAccumulator();
+    many.forEach((leaf, i) => {
+      accumulator.add(leaf);
+      expect(accumulator.root()).toEqual(merkleRoot(many.slice(0, i + 1)));
+    });
   });
 
   it('gives every leaf an inclusion proof that verifies against the root', () => {

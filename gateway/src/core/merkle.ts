@@ -38,6 +38,41 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   return level[0]!;
 }
 
+/**
+ * [RFC 6962 2.1] MTH computed leaf by leaf in O(log n) memory: a stack of complete subtrees whose
+ * sizes are distinct powers of two, largest first; equal neighbours merge as leaves arrive, and the
+ * root folds the stack from the right. Same root as merkleRoot, for trees too large to hold.
+ */
+export class MerkleAccumulator {
+  readonly #hashes: Uint8Array[] = [];
+  readonly #sizes: number[] = [];
+  #count = 0;
+
+  /** Leaves added so far. */
+  get size(): number {
+    return this.#count;
+  }
+
+  add(leaf: Uint8Array): void {
+    let hash = leaf;
+    let size = 1;
+    while (this.#sizes.length > 0 && this.#sizes[this.#sizes.length - 1] === size) {
+      hash = nodeHash(this.#hashes.pop()!, hash);
+      size += this.#sizes.pop()!;
+    }
+    this.#hashes.push(hash);
+    this.#sizes.push(size);
+    this.#count++;
+  }
+
+  root(): Uint8Array {
+    if (this.#hashes.length === 0) return sha256(new Uint8Array());
+    let hash = this.#hashes[this.#hashes.length - 1]!;
+    for (let i = this.#hashes.length - 2; i >= 0; i--) hash = nodeHash(this.#hashes[i]!, hash);
+    return hash;
+  }
+}
+
 /** [RFC 6962 2.1.1] audit path of leaf `index` in a tree of `leaves`, bottom first. */
 export function inclusionProof(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
   if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
