@@ -23,8 +23,17 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'gateway/dist');
 const packages = ['gateway', 'protocol', 'contracts'];
-/** V8 heap flags of the shipped gateway (see the launcher below). */
-const GATEWAY_HEAP_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
+/**
+ * V8 heap flags of the shipped gateway (see the launcher below). Readings in flight outlive young
+ * collections, so the old generation fills with short-lived data: a bound keeps RSS near the live
+ * heap, and a growing factor of 2 halves the full collections that bound would otherwise cause
+ * (BENCHMARKS.md, bench:ingest).
+ */
+const GATEWAY_HEAP_FLAGS = [
+  '--max-semi-space-size=8',
+  '--max-old-space-size=160',
+  '--heap-growing-percent=100',
+];
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(
