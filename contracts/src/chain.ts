@@ -31,12 +31,44 @@ export function anvilAccount(provider: JsonRpcProvider, index: number): HDNodeWa
   return HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${index}`).connect(provider);
 }
 
-/** A transaction that reverted on chain (status 0). */
+/**
+ * A transaction that reverted on chain (status 0). A receipt carries no revert data, so `data` is
+ * what replaying the call against the state before its block returned (exact when the block holds
+ * only this transaction, as with anvil's automine; best effort otherwise): decodeRevert reads it.
+ */
 export class TransactionRevertedError extends Error {
-  constructor(readonly receipt: TransactionReceipt) {
-    super(`transaction ${receipt.hash} reverted in block ${receipt.blockNumber}`);
+  constructor(
+    readonly receipt: TransactionReceipt,
+    readonly data?: string,
+  ) {
+    const name = data === undefined ? undefined : pledgeGuardInterface.parseError(data)?.name;
+    super(
+      `transaction ${receipt.hash} reverted in block ${receipt.blockNumber}${name ? ` (${name})` : ''}`,
+    );
     this.name = 'TransactionRevertedError';
   }
+}
+
+/**
+ * The revert data of a mined, reverted transaction, by replaying it: on the parent block's state,
+ * or, where the node keeps no history (anvil --prune-history), on the latest state.
+ */
+async function replayRevertData(
+  provider: JsonRpcProvider,
+  receipt: TransactionReceipt,
+): Promise<string | undefined> {
+  const tx = await provider.getTransaction(receipt.hash).catch(() => null);
+  if (!tx) return undefined;
+  for (const blockTag of [receipt.blockNumber - 1, 'latest']) {
+    try {
+      await provider.call({ from: tx.from, to: tx.to, data: tx.data, value: tx.value, blockTag });
+      return undefined; // it succeeds there: other transactions made it revert
+    } catch (error) {
+      const data = findRevertData(error, 0);
+      if (data !== undefined) return data;
+    }
+  }
+  return undefined;
 }
 
 /** Polls eth_getTransactionReceipt for `hash` until mined or `timeoutMs` passes. */
@@ -50,7 +82,8 @@ export async function waitForReceipt(
   for (;;) {
     const receipt = await provider.getTransactionReceipt(hash);
     if (receipt) {
-      if (receipt.status !== 1) throw new TransactionRevertedError(receipt);
+      if (receipt.status !== 1)
+        throw new TransactionRevertedError(receipt, await replayRevertData(provider, receipt));
       return receipt;
     }
     if (Date.now() > deadline) throw new Error(`no receipt for ${hash} within ${timeoutMs} ms`);

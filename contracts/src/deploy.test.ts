@@ -60,13 +60,16 @@ describe('deployPledgeGuard', () => {
 });
 
 describe('chain helpers', () => {
-  it('sendAndWait throws TransactionRevertedError for a mined transaction with status 0', async () => {
+  it('sendAndWait throws TransactionRevertedError, with the replayed reason, for a mined revert', async () => {
     const outsider = anvilAccount(provider(), 9);
     // an explicit gas limit skips estimation, so the reverting call is mined
     const send = deployed.custodyOracle
       .connect(outsider)
       .setMaxValidity(3600, { gasLimit: 100_000 });
-    await expect(sendAndWait(send)).rejects.toBeInstanceOf(TransactionRevertedError);
+    const error = await sendAndWait(send).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransactionRevertedError);
+    expect(decodeRevert(error)?.name).toBe('AccessControlUnauthorizedAccount');
+    expect((error as Error).message).toMatch(/\(AccessControlUnauthorizedAccount\)$/);
   });
 
   it('decodeRevert names the custom error and its arguments from an estimation failure', async () => {
