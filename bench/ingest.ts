@@ -2,10 +2,11 @@
 // The gateway runs as its own process (10,000 registered devices, embedded broker, verification on
 // one worker per core, SQLite synchronous=FULL); this process publishes pre-signed Ed25519 readings
 // over MQTT QoS 1 from many device connections (each with at most BENCH_WINDOW unacknowledged,
-// default 20) and counts PUBACKs, which the gateway sends only
-// after the evidence commit. In the same run it measures the ceiling: raw node:crypto Ed25519
-// verify/s with one worker per core. Last line: one JSON object (issue 5 bars: verified_per_s >=
-// 5,000, ratio >= 0.6, rss_mb_10k_devices <= 250).
+// default 20) and counts PUBACKs, which the gateway sends only after the evidence commit. After
+// each gateway window it pauses the publishers and measures the ceiling: raw node:crypto Ed25519
+// verify/s with one worker per core, on the same machine a moment later (BENCHMARKS.md). Last
+// line: one JSON object (issue 5 bars: verified_per_s >= 5,000, ratio >= 0.6,
+// rss_mb_10k_devices <= 250).
 
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
