@@ -197,7 +197,14 @@ try {
       throw new Error('the readings ran out inside a window: raise BENCH_READINGS');
     // Pause, let every reading in flight be acknowledged, then measure the ceiling.
     paused = true;
-    while (unacked > 0) await sleep(20);
+    const drainDeadline = Date.now() + 30_000;
+    while (unacked > 0) {
+      if (Date.now() > drainDeadline)
+        throw new Error(
+          `${unacked} readings still unacknowledged 30 s after the publishers paused`,
+        );
+      await sleep(20);
+    }
     const ceiling = await rawVerifyCeiling(
       threads,
       publicKey,

@@ -47,11 +47,18 @@ export class RawPublisher {
       const socket = netConnect({ host: '127.0.0.1', port, noDelay: true });
       const publisher = new RawPublisher(socket, onAck);
       const parser = mqttParser({ protocolVersion: 4 });
-      parser.on('error', reject);
+      let connected = false;
+      // Before CONNACK a failure rejects the connect; after it, a broken stream ends the bench.
+      const fail = (error: Error) => {
+        if (!connected) return reject(error);
+        throw new Error(`${deviceId}: ${error.message}`, { cause: error });
+      };
+      parser.on('error', fail);
       parser.on('packet', (packet) => {
         if (packet.cmd === 'connack') {
           if (packet.returnCode !== 0)
             return reject(new Error(`${deviceId}: CONNACK return code ${packet.returnCode}`));
+          connected = true;
           return resolve(publisher);
         }
         if (packet.cmd === 'puback') publisher.#acked(packet.messageId!);
@@ -62,7 +69,7 @@ export class RawPublisher {
         parser.parse(chunk);
         process.nextTick(() => socket.uncork());
       });
-      socket.once('error', reject);
+      socket.on('error', fail);
       socket.write(
         generate({
           cmd: 'connect',
