@@ -351,29 +351,21 @@ function threadCpuOf(pid: number): Map<string, { user: number; system: number }>
   return out;
 }
 
-/** Per-thread-name CPU in the window, in % of one core, user+system: where the gateway's time went. */
+/** Per-thread CPU in the window, in % of one core, user+system, busiest first (Node names every thread "node"). */
 function threadBreakdown(
   start: Map<string, { user: number; system: number }>,
   end: Map<string, { user: number; system: number }>,
   seconds: number,
 ): string {
-  const byName = new Map<string, { user: number; system: number; threads: number }>();
-  for (const [key, now] of end) {
-    const before = start.get(key) ?? { user: 0, system: 0 };
-    const name = key; // Node names every thread "node": keep them apart by id
-    const entry = byName.get(name) ?? { user: 0, system: 0, threads: 0 };
-    entry.user += now.user - before.user;
-    entry.system += now.system - before.system;
-    entry.threads++;
-    byName.set(name, entry);
-  }
-  return [...byName]
-    .filter(([, e]) => e.user + e.system > 0)
-    .sort((a, b) => b[1].user + b[1].system - (a[1].user + a[1].system))
-    .map(
-      ([name, e]) =>
-        `${name}×${e.threads} ${(((e.user + e.system) / seconds) * 100).toFixed(0)}% (sys ${((e.system / seconds) * 100).toFixed(0)}%)`,
-    )
+  const pct = (cpuSeconds: number) => ((cpuSeconds / seconds) * 100).toFixed(0);
+  return [...end]
+    .map(([thread, now]) => {
+      const before = start.get(thread) ?? { user: 0, system: 0 };
+      return { thread, user: now.user - before.user, system: now.system - before.system };
+    })
+    .filter((t) => t.user + t.system > 0)
+    .sort((a, b) => b.user + b.system - (a.user + a.system))
+    .map((t) => `${t.thread} ${pct(t.user + t.system)}% (sys ${pct(t.system)}%)`)
     .join(', ');
 }
 

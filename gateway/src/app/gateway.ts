@@ -215,12 +215,12 @@ export async function startGateway(
 
   // One epoch per turn of the event loop, so a backlog (a busy minute: several epochs' worth) is
   // sealed between ingest's commits rather than in one long block.
-  let sealing = false;
+  // A pending immediate means a backlog is still being sealed: the timer leaves it alone.
   let sealImmediate: NodeJS.Immediate | undefined;
   const sealEpochs = () => {
     sealImmediate = undefined;
     const epoch = store.closeEpoch(clock.nowMs(), config.evidence.maxEpochLeaves);
-    if (!epoch) return void (sealing = false);
+    if (!epoch) return;
     log.info(
       {
         epoch: epoch.epoch,
@@ -229,13 +229,11 @@ export async function startGateway(
       },
       'evidence epoch sealed',
     );
-    if (epoch.leafCount < config.evidence.maxEpochLeaves) return void (sealing = false);
-    sealImmediate = setImmediate(sealEpochs);
+    if (epoch.leafCount === config.evidence.maxEpochLeaves)
+      sealImmediate = setImmediate(sealEpochs);
   };
   const epochTimer = setInterval(() => {
-    if (sealing) return;
-    sealing = true;
-    sealEpochs();
+    if (sealImmediate === undefined) sealEpochs();
   }, config.evidence.epochMs);
   epochTimer.unref();
 

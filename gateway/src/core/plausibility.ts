@@ -51,10 +51,10 @@ export const DEFAULT_PLAUSIBILITY_POLICY: PlausibilityPolicy = {
 const MAX_TRACE_MAGNITUDE = 2n ** 52n;
 
 /**
- * Recent values of one device and kind, oldest first: a ring of `capacity` values that
+ * Recent values of one device and kind, oldest first: the last `capacity` values, which
  * checkPlausibility updates in place. The caller keeps one per device and kind between calls.
- * A ring of doubles rather than a fresh array of bigints per reading: this runs for every reading,
- * thousands a second, and the copies were most of the gateway's garbage.
+ * Doubles in one preallocated buffer rather than a fresh array of bigints per reading: this runs
+ * for every reading, thousands a second, and the copies were most of the gateway's garbage.
  */
 export class TraceHistory {
   readonly #capacity: number;
@@ -131,18 +131,14 @@ export function checkPlausibility(
 ): PlausibilityVerdict {
   const limits = policy.kinds[kind];
   // An impossible value says nothing about the signal: it stays out of the history.
-  if (
-    value < limits.minValue ||
-    value > limits.maxValue ||
-    value > MAX_TRACE_MAGNITUDE ||
-    value < -MAX_TRACE_MAGNITUDE
-  ) {
+  const min = limits.minValue > -MAX_TRACE_MAGNITUDE ? limits.minValue : -MAX_TRACE_MAGNITUDE;
+  const max = limits.maxValue < MAX_TRACE_MAGNITUDE ? limits.maxValue : MAX_TRACE_MAGNITUDE;
+  if (value < min || value > max)
     return {
       ok: false,
       code: 'PG_IMPLAUSIBLE_RANGE',
-      detail: `${kind} ${value} outside [${limits.minValue}, ${limits.maxValue}]`,
+      detail: `${kind} ${value} outside [${min}, ${max}]`,
     };
-  }
   const previous = history.lastValue;
   const previousDeviceTimeMs = history.lastDeviceTimeMs;
   history.push(value, deviceTimeMs);
