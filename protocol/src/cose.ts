@@ -152,39 +152,47 @@ export function encodeReading(reading: Reading): Uint8Array {
 const SIGNATURE1_PREFIX = Uint8Array.of(0x84, 0x6a, ...textEncoder.encode('Signature1'));
 
 export function toBeSigned(protectedBytes: Uint8Array, payloadBytes: Uint8Array): Uint8Array {
-  const protectedHead = bstrHead(protectedBytes.length);
-  const payloadHead = bstrHead(payloadBytes.length);
   const out = new Uint8Array(
     SIGNATURE1_PREFIX.length +
-      protectedHead.length +
+      bstrHeadLength(protectedBytes.length) +
       protectedBytes.length +
       1 +
-      payloadHead.length +
+      bstrHeadLength(payloadBytes.length) +
       payloadBytes.length,
   );
-  let at = 0;
-  for (const part of [
-    SIGNATURE1_PREFIX,
-    protectedHead,
-    protectedBytes,
-    EMPTY_BSTR,
-    payloadHead,
-    payloadBytes,
-  ]) {
-    out.set(part, at);
-    at += part.length;
-  }
+  out.set(SIGNATURE1_PREFIX);
+  let at = writeBstrHead(out, SIGNATURE1_PREFIX.length, protectedBytes.length);
+  out.set(protectedBytes, at);
+  at += protectedBytes.length;
+  out[at++] = 0x40; // external_aad: the empty byte string
+  at = writeBstrHead(out, at, payloadBytes.length);
+  out.set(payloadBytes, at);
   return out;
 }
 
-const EMPTY_BSTR = Uint8Array.of(0x40);
-
-/** [RFC 8949 3.1] head of a byte string (major type 2) of `length` bytes, shortest form. */
-function bstrHead(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length);
-  if (length < 0x100) return Uint8Array.of(0x58, length);
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
+/** [RFC 8949 3.1] length of the shortest head of a byte string (major type 2) of `length` bytes. */
+function bstrHeadLength(length: number): number {
+  if (length < 24) return 1;
+  if (length < 0x100) return 2;
+  if (length < 0x10000) return 3;
   throw new RangeError(`byte string of ${length} bytes exceeds the protocol`);
+}
+
+/** Writes that head at `at`; returns the offset after it. */
+function writeBstrHead(out: Uint8Array, at: number, length: number): number {
+  if (length < 24) {
+    out[at] = 0x40 | length;
+    return at + 1;
+  }
+  if (length < 0x100) {
+    out[at] = 0x58;
+    out[at + 1] = length;
+    return at + 2;
+  }
+  out[at] = 0x59;
+  out[at + 1] = length >> 8;
+  out[at + 2] = length & 0xff;
+  return at + 3;
 }
 
 /** The envelope bytes: tag 18 over [protected, {}, payload, signature]. */

@@ -349,6 +349,17 @@ describe('Merkle epochs over the evidence log', () => {
         proof.root,
       ),
     ).toBe(true);
+    // A reading accepted after the seal has no proof until the next epoch, which holds only it.
+    await ingest.submit({
+      topic: topicOf(device.deviceId),
+      payload: envelopeOf(device, 37, NOW - 2_000),
+      source: 'mqtt',
+    });
+    expect(store.proof(device.deviceId, 1, 37)).toBeUndefined();
+    const next = store.closeEpoch(NOW)!;
+    expect(next).toMatchObject({ epoch: epoch.epoch + 1, leafCount: 1 });
+    expect(store.proof(device.deviceId, 1, 37)).toMatchObject({ epoch: next.epoch, treeSize: 1 });
+    expect(store.proof(device.deviceId, 1, 21)).toMatchObject({ epoch: epoch.epoch, treeSize: 37 });
   });
 
   it('seals a backlog larger than the epoch bound as several epochs, oldest first, none lost', async () => {

@@ -11,6 +11,7 @@ import {
   parseDeviceTopic,
   toBeSigned,
   type Code,
+  type ParsedDeviceTopic,
   type ReadingKind,
   type Reading,
 } from '@pledgeguard/protocol';
@@ -31,6 +32,9 @@ import type {
 import type { VerifierPool } from './verifier-pool.js';
 
 export type IngestSource = 'mqtt' | 'opcua' | 'replay';
+
+/** Topics whose parse is kept: three per device (reading, birth, death) for 20,000 devices. */
+const MAX_CACHED_TOPICS = 60_000;
 
 export interface IngestMessage {
   readonly topic: string;
@@ -117,6 +121,8 @@ export class IngestPipeline {
   readonly #devices = new Map<string, RegisteredDevice>();
   /** Parsed public key per device, made on first use; a registry reload clears it. */
   readonly #keys = new Map<string, KeyObject | null>();
+  /** Parsed topics: a device publishes under the same few topics all day. Cleared when full. */
+  readonly #topics = new Map<string, ParsedDeviceTopic | undefined>();
   /** Tickets waiting for a slot, in arrival order, from #waitingHead on. */
   #waiting: Ticket[] = [];
   #waitingHead = 0;
@@ -192,7 +198,7 @@ export class IngestPipeline {
 
   #prepare(ticket: Ticket): void {
     const { topic, payload } = ticket.message;
-    const parsed = parseDeviceTopic(topic);
+    const parsed = this.#parseTopic(topic);
     if (parsed === undefined)
       return this.#ready(ticket, { outcome: 'ignored', detail: `not a device topic: ${topic}` });
     if (parsed.warehouseId !== this.#options.warehouseId) {
@@ -268,6 +274,16 @@ export class IngestPipeline {
         this.#ready(ticket);
       },
     );
+  }
+
+  #parseTopic(topic: string): ParsedDeviceTopic | undefined {
+    let parsed = this.#topics.get(topic);
+    if (parsed === undefined && !this.#topics.has(topic)) {
+      if (this.#topics.size >= MAX_CACHED_TOPICS) this.#topics.clear();
+      parsed = parseDeviceTopic(topic);
+      this.#topics.set(topic, parsed);
+    }
+    return parsed;
   }
 
   #keyOf(device: RegisteredDevice): KeyObject | null {

@@ -6,15 +6,18 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes } from '@pledgeguard/protocol';
 
 export const LEAF_PREFIX = Uint8Array.of(0x00);
-const NODE_PREFIX = Uint8Array.of(0x01);
 
 export function leafHash(envelope: Uint8Array): Uint8Array {
   return sha256.create().update(LEAF_PREFIX).update(envelope).digest();
 }
 
-function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
-}
+export const NODE_PREFIX = Uint8Array.of(0x01);
+
+/** SHA-256(0x01 || left || right); an adapter may pass a native implementation of the same. */
+export type NodeHasher = (left: Uint8Array, right: Uint8Array) => Uint8Array;
+
+export const nodeHash: NodeHasher = (left, right) =>
+  sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
 
 /** Largest power of two strictly below n (n >= 2). */
 function split(n: number): number {
@@ -24,14 +27,17 @@ function split(n: number): number {
 }
 
 /** [RFC 6962 2.1] MTH over leaf hashes; the root of no leaves is SHA-256 of the empty string. */
-export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+export function merkleRoot(
+  leaves: readonly Uint8Array[],
+  hashNode: NodeHasher = nodeHash,
+): Uint8Array {
   if (leaves.length === 0) return sha256(new Uint8Array());
   // Bottom-up, level by level, carrying an odd last node up unchanged: the same tree as the
   // recursive definition, without recursion.
   let level = leaves.slice();
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(hashNode(level[i]!, level[i + 1]!));
     if (level.length % 2 === 1) next.push(level[level.length - 1]!);
     level = next;
   }
@@ -46,7 +52,12 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 export class MerkleAccumulator {
   readonly #hashes: Uint8Array[] = [];
   readonly #sizes: number[] = [];
+  readonly #hashNode: NodeHasher;
   #count = 0;
+
+  constructor(hashNode: NodeHasher = nodeHash) {
+    this.#hashNode = hashNode;
+  }
 
   /** Leaves added so far. */
   get size(): number {
@@ -57,7 +68,7 @@ export class MerkleAccumulator {
     let hash = leaf;
     let size = 1;
     while (this.#sizes.length > 0 && this.#sizes[this.#sizes.length - 1] === size) {
-      hash = nodeHash(this.#hashes.pop()!, hash);
+      hash = this.#hashNode(this.#hashes.pop()!, hash);
       size += this.#sizes.pop()!;
     }
     this.#hashes.push(hash);
@@ -68,21 +79,32 @@ export class MerkleAccumulator {
   root(): Uint8Array {
     if (this.#hashes.length === 0) return sha256(new Uint8Array());
     let hash = this.#hashes[this.#hashes.length - 1]!;
-    for (let i = this.#hashes.length - 2; i >= 0; i--) hash = nodeHash(this.#hashes[i]!, hash);
+    for (let i = this.#hashes.length - 2; i >= 0; i--)
+      hash = this.#hashNode(this.#hashes[i]!, hash);
     return hash;
   }
 }
 
 /** [RFC 6962 2.1.1] audit path of leaf `index` in a tree of `leaves`, bottom first. */
-export function inclusionProof(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
+export function inclusionProof(
+  leaves: readonly Uint8Array[],
+  index: number,
+  hashNode: NodeHasher = nodeHash,
+): Uint8Array[] {
   if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
     throw new RangeError(`leaf index ${index} outside a tree of ${leaves.length}`);
   }
   if (leaves.length === 1) return [];
   const k = split(leaves.length);
   return index < k
-    ? [...inclusionProof(leaves.slice(0, k), index), merkleRoot(leaves.slice(k))]
-    : [...inclusionProof(leaves.slice(k), index - k), merkleRoot(leaves.slice(0, k))];
+    ? [
+        ...inclusionProof(leaves.slice(0, k), index, hashNode),
+        merkleRoot(leaves.slice(k), hashNode),
+      ]
+    : [
+        ...inclusionProof(leaves.slice(k), index - k, hashNode),
+        merkleRoot(leaves.slice(0, k), hashNode),
+      ];
 }
 
 /** [RFC 9162 2.1.3.2] checks an audit path; false for any mismatch or malformed proof. */

@@ -473,7 +473,7 @@ export class SqliteApiData implements ApiData {
   reading(readingId: number): ReadingView | undefined {
     const row = this.#db
       .prepare(
-        'SELECT id, device_id, boot, seq, kind, value, device_time_ms, envelope, epoch FROM readings WHERE id = ?',
+        'SELECT id, device_id, boot, seq, kind, value, device_time_ms, envelope FROM readings WHERE id = ?',
       )
       .get(readingId) as
       | {
@@ -485,12 +485,10 @@ export class SqliteApiData implements ApiData {
           value: number;
           device_time_ms: number;
           envelope: Uint8Array;
-          epoch: number | null;
         }
       | undefined;
     if (!row) return undefined;
-    const proof =
-      row.epoch === null ? undefined : this.#options.store.proof(row.device_id, row.boot, row.seq);
+    const proof = this.#options.store.proof(row.device_id, row.boot, row.seq);
     const attestations = this.#db
       .prepare(
         'SELECT attestation_id FROM attestation_evidence WHERE reading_id = ? ORDER BY attestation_id',
@@ -506,7 +504,7 @@ export class SqliteApiData implements ApiData {
       value: String(row.value),
       deviceTimeMs: row.device_time_ms,
       envelopeHex: hex(plainBytes(row.envelope)),
-      epoch: row.epoch,
+      epoch: proof?.epoch ?? null,
       epochProof: proof
         ? {
             root: hex(proof.root),

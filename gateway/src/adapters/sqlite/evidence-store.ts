@@ -2,16 +2,23 @@
 // registry, replay high-water marks, quarantine and Merkle epochs. It is the gateway's durable
 // state: a batch of verdicts commits in one transaction, and only then are readings acknowledged.
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import {
+  MAX_ENVELOPE_BYTES,
   equalBytes,
   plainBytes as plain,
   type DeviceManifest,
   type ReadingKind,
 } from '@pledgeguard/protocol';
-import { LEAF_PREFIX, MerkleAccumulator, inclusionProof } from '../../core/merkle.js';
+import {
+  LEAF_PREFIX,
+  MerkleAccumulator,
+  NODE_PREFIX,
+  inclusionProof,
+  type NodeHasher,
+} from '../../core/merkle.js';
 import type { CommitItem, DeviceMark, RegisteredDevice } from '../../ports/evidence-store.js';
 import { readingPoint } from '../../ports/time-series-sink.js';
 import { MIGRATIONS } from './schema.js';
@@ -481,32 +488,32 @@ export class EvidenceStore {
     if (!Number.isSafeInteger(maxLeaves) || maxLeaves < 1)
       throw new RangeError(`maxLeaves: expected a positive integer, got ${maxLeaves}`);
     return this.#db.transaction(() => {
-      const accumulator = new MerkleAccumulator();
+      // An epoch is an id range (schema migration 5): the readings after the last sealed one.
+      const sealed = this.#db
+        .prepare('SELECT epoch, last_reading_id FROM epochs ORDER BY epoch DESC LIMIT 1')
+        .raw()
+        .get() as [number, number] | undefined;
+      const accumulator = new MerkleAccumulator(nodeHashFast);
       let first: number | undefined;
       let last = 0;
       const rows = this.#db
-        .prepare('SELECT id, leaf_hash FROM readings WHERE epoch IS NULL ORDER BY id LIMIT ?')
+        .prepare('SELECT id, leaf_hash FROM readings WHERE id > ? ORDER BY id LIMIT ?')
         .raw()
-        .iterate(maxLeaves) as IterableIterator<[number, Uint8Array]>;
+        .iterate(sealed?.[1] ?? 0, maxLeaves) as IterableIterator<[number, Uint8Array]>;
       for (const [id, leaf] of rows) {
         first ??= id;
         last = id;
         accumulator.add(plain(leaf));
       }
       if (first === undefined) return undefined;
-      const root = accumulator.root();
-      const epoch =
-        ((this.#db.prepare('SELECT max(epoch) FROM epochs').pluck().get() as number | null) ?? 0) +
-        1;
+      const root = plain(accumulator.root());
+      const epoch = (sealed?.[0] ?? 0) + 1;
       const leafCount = accumulator.size;
       this.#db
         .prepare(
           'INSERT INTO epochs (epoch, first_reading_id, last_reading_id, leaf_count, root, closed_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
         )
         .run(epoch, first, last, leafCount, root, nowMs);
-      this.#db
-        .prepare('UPDATE readings SET epoch = ? WHERE epoch IS NULL AND id <= ?')
-        .run(epoch, last);
       return {
         epoch,
         firstReadingId: first,
@@ -522,47 +529,53 @@ export class EvidenceStore {
     const rows = this.#db.prepare('SELECT * FROM epochs ORDER BY epoch').all() as Array<
       Record<string, unknown>
     >;
-    return rows.map((row) => ({
-      epoch: row.epoch as number,
-      firstReadingId: row.first_reading_id as number,
-      lastReadingId: row.last_reading_id as number,
-      leafCount: row.leaf_count as number,
-      root: plain(row.root as Uint8Array),
-      closedAtMs: row.closed_at_ms as number,
-    }));
+    return rows.map(toEpoch);
   }
 
   /** Inclusion proof of an accepted reading in its sealed epoch; undefined until the epoch closes. */
   proof(deviceId: string, boot: number, seq: number): InclusionProof | undefined {
     const reading = this.#db
-      .prepare(
-        'SELECT id, epoch, envelope FROM readings WHERE device_id = ? AND boot = ? AND seq = ?',
-      )
-      .get(deviceId, boot, seq) as
-      { id: number; epoch: number | null; envelope: Uint8Array } | undefined;
-    if (!reading || reading.epoch === null) return undefined;
+      .prepare('SELECT id, envelope FROM readings WHERE device_id = ? AND boot = ? AND seq = ?')
+      .get(deviceId, boot, seq) as { id: number; envelope: Uint8Array } | undefined;
+    if (reading === undefined) return undefined;
+    const epoch = this.epochOf(reading.id);
+    if (!epoch) return undefined;
     const leaves = this.#db
-      .prepare('SELECT id, leaf_hash FROM readings WHERE epoch = ? ORDER BY id')
-      .all(reading.epoch) as Array<{ id: number; leaf_hash: Uint8Array }>;
-    const index = leaves.findIndex((leaf) => leaf.id === reading.id);
-    const hashes = leaves.map((leaf) => plain(leaf.leaf_hash));
-    const root = plain(
-      this.#db
-        .prepare('SELECT root FROM epochs WHERE epoch = ?')
-        .pluck()
-        .get(reading.epoch) as Uint8Array,
-    );
+      .prepare('SELECT id, leaf_hash FROM readings WHERE id BETWEEN ? AND ? ORDER BY id')
+      .raw()
+      .all(epoch.firstReadingId, epoch.lastReadingId) as Array<[number, Uint8Array]>;
+    const index = leaves.findIndex(([id]) => id === reading.id);
+    const hashes = leaves.map(([, leaf]) => plain(leaf));
     return {
       readingId: reading.id,
-      epoch: reading.epoch,
+      epoch: epoch.epoch,
       index,
       treeSize: hashes.length,
       leaf: hashes[index]!,
-      proof: inclusionProof(hashes, index),
-      root,
+      proof: inclusionProof(hashes, index, nodeHashFast).map(plain),
+      root: epoch.root,
       envelope: plain(reading.envelope),
     };
   }
+
+  /** The sealed epoch holding a reading id (epochs are id ranges); undefined until it is sealed. */
+  epochOf(readingId: number): EpochRow | undefined {
+    const row = this.#db
+      .prepare('SELECT * FROM epochs WHERE last_reading_id >= ? ORDER BY last_reading_id LIMIT 1')
+      .get(readingId) as Record<string, unknown> | undefined;
+    return row && (row.first_reading_id as number) <= readingId ? toEpoch(row) : undefined;
+  }
+}
+
+function toEpoch(row: Record<string, unknown>): EpochRow {
+  return {
+    epoch: row.epoch as number,
+    firstReadingId: row.first_reading_id as number,
+    lastReadingId: row.last_reading_id as number,
+    leafCount: row.leaf_count as number,
+    root: plain(row.root as Uint8Array),
+    closedAtMs: row.closed_at_ms as number,
+  };
 }
 
 function toDevice(row: DeviceRow): RegisteredDevice {
@@ -580,7 +593,26 @@ function toDevice(row: DeviceRow): RegisteredDevice {
   };
 }
 
+// Hash inputs are assembled in one scratch buffer for node:crypto's one-shot hash: about half the
+// cost of a Hash object per leaf or node, and both run once per reading.
+const leafScratch = Buffer.alloc(1 + MAX_ENVELOPE_BYTES);
+leafScratch.set(LEAF_PREFIX);
+const nodeScratch = Buffer.alloc(65);
+nodeScratch.set(NODE_PREFIX);
+
 /** core/merkle.ts leafHash on node:crypto (several times faster than pure JS on the commit path). */
 export function leafHashFast(envelope: Uint8Array): Uint8Array {
-  return createHash('sha256').update(LEAF_PREFIX).update(envelope).digest();
+  if (envelope.length >= leafScratch.length)
+    return createHash('sha256').update(LEAF_PREFIX).update(envelope).digest();
+  leafScratch.set(envelope, 1);
+  return hash('sha256', leafScratch.subarray(0, 1 + envelope.length), 'buffer');
 }
+
+/** core/merkle.ts nodeHash on node:crypto: sealing a 65,536-leaf epoch hashes as many nodes. */
+export const nodeHashFast: NodeHasher = (left, right) => {
+  if (left.length !== 32 || right.length !== 32)
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 33);
+  return hash('sha256', nodeScratch, 'buffer');
+};

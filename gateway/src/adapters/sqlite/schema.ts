@@ -49,7 +49,7 @@ export const MIGRATIONS: readonly string[] = [
     gap            INTEGER NOT NULL,            -- 1 when evidence is missing before this reading
     envelope       BLOB NOT NULL,
     leaf_hash      BLOB NOT NULL,               -- RFC 6962 leaf hash of the envelope
-    epoch          INTEGER,                     -- Merkle epoch, NULL until sealed
+    epoch          INTEGER,                     -- unused since migration 5: epochs are id ranges
     UNIQUE (device_id, boot, seq)
   ) STRICT;
   CREATE INDEX readings_unsealed ON readings (epoch) WHERE epoch IS NULL;
@@ -207,5 +207,15 @@ export const MIGRATIONS: readonly string[] = [
   // range of one device's readings of one kind is a range scan (1,000,000 readings in ~0.5 s).
   `
   CREATE INDEX readings_device_kind_time ON readings (device_id, kind, device_time_ms, value);
+  `,
+  // 5: Merkle epochs are id ranges: epoch N holds the readings with ids in
+  // (last_reading_id of epoch N-1, last_reading_id of epoch N]. Sealing no longer rewrites every
+  // row of the epoch, and an insert no longer updates two indexes that only sealing read.
+  // readings.epoch stays (dropping a column rewrites the table) and is no longer written; rows
+  // sealed before this migration hold the epoch their id range names.
+  `
+  DROP INDEX readings_unsealed;
+  DROP INDEX readings_epoch;
+  CREATE INDEX epochs_last_reading ON epochs (last_reading_id);
   `,
 ];
