@@ -27,6 +27,7 @@ export class RawPublisher {
   readonly #onAck: () => void;
   #packets: Buffer[] = [];
   #next = 0;
+  #ended = false;
   #window = 0;
   #mayPublish: () => boolean = () => false;
   #onSend: () => void = () => {};
@@ -96,6 +97,7 @@ export class RawPublisher {
   /** Publishes until the window is full (or publishing is paused, or the packets ran out). */
   fill(): void {
     while (
+      !this.#ended &&
       this.#inFlight.size < this.#window &&
       this.#next < this.#packets.length &&
       this.#mayPublish()
@@ -115,6 +117,7 @@ export class RawPublisher {
   }
 
   end(): Promise<void> {
+    this.#ended = true; // PUBACKs still arriving must not publish into the closing socket
     return new Promise((resolve) => {
       this.#socket.once('close', () => resolve());
       this.#socket.end(generate({ cmd: 'disconnect' }));
