@@ -102,7 +102,7 @@ let fastTags: Record<number, TagDecoder> | undefined;
  */
 export function decodeFast(bytes: Uint8Array, tags?: Record<number, TagDecoder>): unknown {
   const saved = { data, pos, fastTags };
-  // A plain view: Buffer's slice would share memory where cborg copies.
+  // A plain view, so that slice copies: Buffer's slice returns a view into the caller's buffer.
   data =
     bytes.constructor === Uint8Array
       ? bytes
