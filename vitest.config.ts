@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'test/fixtures/**'],
+    // .cache holds reports, screenshots and scratch files, never tests of the project.
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/fixtures/**', '.cache/**'],
     reporters: ['default', 'json'],
     outputFile: { json: '.cache/vitest-report.json' },
     testTimeout: 30_000,
