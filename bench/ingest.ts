@@ -346,7 +346,6 @@ async function waitForPort(port: number, exited: () => boolean): Promise<void> {
   throw new Error(`gateway did not open port ${port}`);
 }
 
-/** User + system CPU seconds of a process, all its threads (/proc/PID/stat fields 14 and 15). */
 /**
  * Waits until the process uses under a tenth of a core over 250 ms (at most 30 s); returns the wait
  * beyond the first probe [ms].
@@ -361,6 +360,7 @@ async function waitForIdle(pid: number): Promise<number> {
   }
 }
 
+/** User + system CPU seconds of a process, all its threads (/proc/PID/stat fields 14 and 15). */
 function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
